@@ -1,0 +1,27 @@
+"""Test configuration: fixtures live in small plug-in modules (psycopg style); this file only wires them."""
+
+from __future__ import annotations
+
+import inspect
+import os
+
+import pytest
+
+# Cheap argon2 parameters in tests only (domain.md §3.1); set before any nexus module reads the environment.
+os.environ.setdefault("NEXUS_PASSWORD_PROFILE", "test")
+os.environ.setdefault("NEXUS_ENV", "test")
+
+pytest_plugins = ["tests.fix_db"]
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run every `async def` test under anyio without a marker on each one."""
+    for item in items:
+        func = getattr(item, "function", None)
+        if func is not None and inspect.iscoroutinefunction(func):
+            item.add_marker(pytest.mark.anyio)
