@@ -134,7 +134,7 @@ class Settings:
     registration_open: bool = True
     trust_proxy: bool = False
     delivery_worker: bool = True
-    password_profile: Literal["default", "test"] = "default"
+    password_profile: Literal["default", "test"] = "default"  # noqa: S105 - a profile name, not a password
     web_root: Path | None = None
     data_dir: Path = field(default_factory=default_data_dir)
 

@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("NEXUS_PASSWORD_PROFILE", "test")
 os.environ.setdefault("NEXUS_ENV", "test")
 
-pytest_plugins = ["tests.fix_db"]
+pytest_plugins = ["tests.fix_db", "tests.fix_api"]
 
 
 @pytest.fixture(scope="session")

@@ -48,4 +48,13 @@ def create_database(maintenance_url: str, name: str, template: str | None = None
 
 
 def drop_database(maintenance_url: str, name: str) -> None:
-    _run([str(client_bin("dropdb")), f"--maintenance-db={maintenance_url}", "--if-exists", "--force", "--", name])
+    _run(
+        [
+            str(client_bin("dropdb")),
+            f"--maintenance-db={maintenance_url}",
+            "--if-exists",
+            "--force",
+            "--",
+            name,
+        ]
+    )

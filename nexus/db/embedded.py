@@ -215,6 +215,9 @@ class EmbeddedPostgres:
 
 def _wheel_version(wheel: Path) -> str:
     result = subprocess.run(
-        [str(wheel / "pginstall" / "bin" / "postgres"), "--version"], capture_output=True, text=True, check=False
+        [str(wheel / "pginstall" / "bin" / "postgres"), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.stdout.strip().rsplit(" ", 1)[-1] or "unknown"

@@ -59,7 +59,11 @@ def apply(url: DatabaseUrl, directory: Path = MIGRATIONS_DIR, progress: Progress
 
 
 def rollback(
-    url: DatabaseUrl, *, everything: bool = False, directory: Path = MIGRATIONS_DIR, progress: Progress | None = None
+    url: DatabaseUrl,
+    *,
+    everything: bool = False,
+    directory: Path = MIGRATIONS_DIR,
+    progress: Progress | None = None,
 ) -> list[str]:
     """Roll back the last applied migration, or all of them (`everything`), newest first."""
     backend = _backend(url)

@@ -1,5 +1,4 @@
-"""Throwaway databases for tooling (`nexus gen`, benchmarks): on the configured server, else a local one, else embedded.
-"""
+"""Throwaway databases for tooling (`nexus gen`, benchmarks): the configured server, a local one, or embedded."""
 
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ def test_each_test_gets_a_distinct_fresh_database(db_url: str, pg_server: PgServ
     assert db_url == pg_server.url(name)
 
 
-async def test_async_connection_fixture_is_autocommit(aconn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+async def test_async_connection_fixture_is_autocommit(
+    aconn: psycopg.AsyncConnection[tuple[object, ...]],
+) -> None:
     assert aconn.autocommit
     assert aconn.info.dbname.startswith("nexus_t_")

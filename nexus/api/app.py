@@ -1,0 +1,230 @@
+"""App factory: settings, the pool in the lifespan, CORS, limits, headers, OpenAPI/docs and the controllers."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib.metadata import version
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from litestar import Litestar, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.enums import ScopeType
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from psycopg_pool import PoolTimeout
+
+from nexus.api.auth import AuthController
+from nexus.api.errors import EXCEPTION_HANDLERS, error_response
+from nexus.api.openapi import errors_for
+from nexus.api.request import NexusRequest
+from nexus.config import Settings, load_settings
+from nexus.db.migrate import shipped_ids
+from nexus.db.pool import create_pool
+from nexus.services.context import Context
+
+VERSION = version("nexus")
+JSON_BODY_LIMIT = 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+def _iso_now() -> str:
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+@get("/health", operation_id="health", sync_to_thread=False, tags=["meta"])
+def health() -> dict[str, Any]:
+    """Liveness: the process answers; no database call."""
+    return {"success": True, "status": "ok", "version": VERSION, "timestamp": _iso_now()}
+
+
+@get("/api/v1/health", sync_to_thread=False, include_in_schema=False)
+def health_alias() -> dict[str, Any]:
+    return health.fn()  # type: ignore[no-any-return]
+
+
+@get("/api/v1/ready", include_in_schema=False)
+async def ready_alias(state: State) -> Response[dict[str, Any]]:
+    return await ready.fn(state)  # type: ignore[no-any-return]
+
+
+@get("/ready", operation_id="ready", tags=["meta"], responses=errors_for())
+async def ready(state: State) -> Response[dict[str, Any]]:
+    """Readiness: the database answers and its migrations are at the head shipped with this build."""
+    from nexus.db.queries import meta
+
+    head = shipped_ids()[-1]
+    try:
+        async with state.ctx.pool.connection() as conn:
+            applied = [row.migration_id for row in await meta.applied_migrations(conn)]
+    except (psycopg.Error, PoolTimeout, OSError):
+        return error_response(
+            503,
+            "DATABASE_UNAVAILABLE",
+            "Database unavailable",
+            {"reason": "unreachable"},
+            {"Retry-After": "5"},
+        )
+    current = applied[-1] if applied else None
+    if head not in applied:
+        return error_response(
+            503,
+            "DATABASE_UNAVAILABLE",
+            "Database migrations are not at head",
+            {"reason": "migrations_pending", "current": current, "head": head},
+            {"Retry-After": "5"},
+        )
+    return Response(
+        {
+            "success": True,
+            "status": "ready",
+            "database": "ok",
+            "migrations": {"current": current, "head": head},
+        }
+    )
+
+
+@get("/api/v1", operation_id="meta_index", sync_to_thread=False, tags=["meta"])
+def api_root() -> dict[str, Any]:
+    """Where the API and its documentation are."""
+    return {"success": True, "message": "Nexus API v1", "version": VERSION, "documentation": "/api/v1/docs"}
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Echo a valid X-Request-Id (else make one) and add the security headers to every response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        rid = sent if _REQUEST_ID.match(sent) else secrets.token_hex(16)
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["X-Request-Id"] = rid
+                for name, value in _SECURITY_HEADERS:
+                    headers[name.decode()] = value.decode()
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+def _swagger_static() -> Path:
+    spec = find_spec("swagger_ui")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent / "static"
+
+
+def openapi_config() -> OpenAPIConfig:
+    base = "/api/v1/docs/assets"
+    return OpenAPIConfig(
+        title="Nexus API",
+        version=VERSION,
+        description="HTTP API of LMA Nexus. Errors use the envelope {success:false, error:{code, message, details}}.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/swagger",
+                js_url=f"{base}/swagger-ui-bundle.js",
+                css_url=f"{base}/swagger-ui.css",
+                standalone_preset_js_url=f"{base}/swagger-ui-standalone-preset.js",
+            )
+        ],
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+        ),
+    )
+
+
+@get("/api/v1/docs", include_in_schema=False, sync_to_thread=False)
+def docs_page() -> Response[str]:
+    """Swagger UI for /schema/openapi.json, with assets served from this process (no CDN)."""
+    base = "/api/v1/docs/assets"
+    html = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Nexus API</title>
+<link rel="stylesheet" href="{base}/swagger-ui.css"></head><body><div id="swagger-ui"></div>
+<script src="{base}/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "/schema/openapi.json", dom_id: "#swagger-ui", deepLinking: true}});</script>
+</body></html>"""
+    return Response(html, media_type="text/html")
+
+
+@get("/api/v1/schema/openapi.json", include_in_schema=False)
+async def openapi_alias(request: NexusRequest) -> Response[bytes]:
+    """The same OpenAPI document as /schema/openapi.json, byte for byte."""
+    from litestar.serialization import encode_json
+
+    schema = request.app.openapi_schema.to_schema()
+    return Response(encode_json(schema), media_type="application/vnd.oai.openapi+json")
+
+
+def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] = ()) -> Litestar:
+    """Build the application. `settings` defaults to the environment (granian calls this with no arguments)."""
+    settings = settings or load_settings()
+    if settings.database is None:
+        raise RuntimeError("DATABASE_URL is not set")
+    database = settings.database
+    app_settings = settings
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = create_pool(database)
+        await pool.open(wait=False)
+        app.state.ctx = Context.create(pool, app_settings)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            health_alias,
+            ready,
+            ready_alias,
+            api_root,
+            docs_page,
+            openapi_alias,
+            create_static_files_router(
+                path="/api/v1/docs/assets", directories=[_swagger_static()], include_in_schema=False
+            ),
+            AuthController,
+            *route_handlers,
+        ],
+        lifespan=[lifespan],
+        middleware=[request_id_middleware],
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Authorization", "If-Match", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["ETag", "Retry-After", "Content-Disposition", "X-Request-Id"],
+            allow_credentials=True,
+            max_age=600,
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_class=NexusRequest,
+        request_max_body_size=JSON_BODY_LIMIT,
+        openapi_config=openapi_config(),
+        state=State({"settings": settings}),
+        debug=False,
+    )

@@ -1,0 +1,84 @@
+"""Request and response shapes shared by the controllers (api.md §2). JSON keys are camelCase as the client reads
+them, so response models use camelCase attribute names directly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+ReasonCategory = Literal["borrower_request", "market_conditions", "credit_update", "legal_requirement", "other"]
+
+
+def iso(ts: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and `Z` (api.md §1.6)."""
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def iso_or_none(ts: datetime | None) -> str | None:
+    return None if ts is None else iso(ts)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+_STRIP = BeforeValidator(_strip)
+_NO_NUL = AfterValidator(_no_nul)
+
+# Trimmed, NUL-free strings of 1..N code points (api.md §1.5).
+Text50 = Annotated[str, _STRIP, StringConstraints(min_length=1, max_length=50, strict=True), _NO_NUL]
+Text255 = Annotated[str, _STRIP, StringConstraints(min_length=1, max_length=255, strict=True), _NO_NUL]
+# Kept exactly as sent (passwords): only lengths are checked.
+Password1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024, strict=True), _NO_NUL]
+Password256 = Annotated[str, StringConstraints(min_length=8, max_length=256, strict=True), _NO_NUL]
+Token = Annotated[str, _STRIP, StringConstraints(min_length=1, max_length=512, strict=True), _NO_NUL]
+
+
+class RequestModel(BaseModel):
+    """Unknown fields are ignored (api.md §1.5); types are strict (no "1" → 1 coercion)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(ResponseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(ResponseModel):
+    success: Literal[False] = False
+    error: ErrorBody
+
+
+# -- users and sessions ---------------------------------------------------------------------------------------
+class UserOut(ResponseModel):
+    id: str
+    email: str
+    name: str
+    avatarUrl: str | None
+    createdAt: str
+
+
+class SessionOut(ResponseModel):
+    id: str
+    userId: str
+    createdAt: str
+    expiresAt: str
+    revokedAt: str | None
+    userAgent: str | None
+    ip: str | None
+    current: bool

@@ -1,0 +1,213 @@
+"""The `nexus` command: up, serve, migrate, seed, gen.
+
+Every failure the user can fix is reported as one line on stderr with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import psycopg
+
+from nexus.config import ConfigError, DatabaseUrl, Settings, load_settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+class CliError(Exception):
+    """Ends the command with this one-line message and exit code 1."""
+
+
+def say(message: str) -> None:
+    print(f"nexus: {message}", file=sys.stderr, flush=True)
+
+
+def _connect_error(url: DatabaseUrl, exc: psycopg.OperationalError) -> CliError:
+    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return CliError(f"cannot connect to PostgreSQL at {url.redacted()}: {reason}")
+
+
+def _check_reachable(url: DatabaseUrl) -> None:
+    try:
+        with psycopg.connect(url.conninfo, connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        raise _connect_error(url, exc) from None
+
+
+def _direct(settings: Settings) -> DatabaseUrl:
+    if settings.direct is None:
+        raise CliError("DATABASE_URL is not set (set it, or use `nexus up` for the embedded server)")
+    return settings.direct
+
+
+def start_embedded(settings: Settings) -> tuple[Settings, Any]:
+    """Start (or reuse) the embedded server; return settings pointed at it and the server handle."""
+    from nexus.db.embedded import EmbeddedError, EmbeddedPostgres
+
+    say(f"no DATABASE_URL set: using the embedded PostgreSQL in {settings.data_dir}")
+    try:
+        server = EmbeddedPostgres(settings.data_dir, say=say)
+        url = server.start()
+    except EmbeddedError as exc:
+        raise CliError(str(exc)) from None
+    # Server workers read their settings from the environment: hand them the embedded server's URL.
+    os.environ["DATABASE_URL"] = url
+    return settings.with_database(url), server
+
+
+# -- migrate ---------------------------------------------------------------------------------------------------
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from nexus.db import migrate
+
+    url = _direct(settings)
+    _check_reachable(url)
+    if args.action == "status":
+        states = migrate.status(url)
+        for state in states:
+            print(f"{'applied' if state.applied else 'pending':8} {state.id}")
+        pending = sum(not s.applied for s in states)
+        say(f"{len(states) - pending} applied, {pending} pending")
+        return 0
+    if args.action == "apply":
+        done = migrate.apply(url, progress=say)
+        say(f"applied {len(done)} migration(s); at head {migrate.shipped_ids()[-1]}")
+        return 0
+    done = migrate.rollback(url, everything=args.all, progress=say)
+    say(f"rolled back {len(done)} migration(s)")
+    return 0
+
+
+# -- seed ------------------------------------------------------------------------------------------------------
+def cmd_seed(settings: Settings, _args: argparse.Namespace) -> int:
+    from nexus import seed
+
+    url = _direct(settings)
+    _check_reachable(url)
+    return seed.run(url.conninfo, settings.password_profile)
+
+
+# -- serve / up ------------------------------------------------------------------------------------------------
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the API with granian until interrupted. Settings reach the workers through the environment."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    os.environ.setdefault("NEXUS_JWT_SECRET", settings.jwt_secret_or_generate())
+    say(f"serving the API on http://{host}:{port} (docs: http://{host}:{port}/api/v1/docs); Ctrl-C stops")
+    server = Granian(
+        "nexus.api.app:create_app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_access=False,
+    )
+    server.serve()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.database is None:
+        raise CliError("DATABASE_URL is not set (use `nexus up` to run on the embedded PostgreSQL)")
+    _check_reachable(settings.database)
+    serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    from nexus import seed
+    from nexus.db import migrate
+
+    server = None
+    if settings.embedded:
+        settings, server = start_embedded(settings)
+    try:
+        url = _direct(settings)
+        _check_reachable(url)
+        done = migrate.apply(url, progress=say)
+        say(f"migrations at head ({migrate.shipped_ids()[-1]}; {len(done)} applied now)")
+        if asyncio.run(seed.database_is_empty(url.conninfo)):
+            say("empty database: loading the demo data")
+            code = seed.run(url.conninfo, settings.password_profile)
+            if code != 0:
+                return code
+        serve(settings, args.host, args.port, args.workers)
+    finally:
+        if server is not None:
+            say("stopping the embedded PostgreSQL")
+            server.stop()
+    return 0
+
+
+# -- gen -------------------------------------------------------------------------------------------------------
+def cmd_gen(_settings: Settings, args: argparse.Namespace) -> int:
+    from nexus.db import codegen
+
+    return codegen.main(["--check"] if args.check else [])
+
+
+# -- entry point -----------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nexus", description="LMA Nexus data layer and HTTP API")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
+        p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+        p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    up = sub.add_parser("up", help="start everything: embedded PostgreSQL if no DATABASE_URL, migrate, seed, serve")
+    server_options(up)
+    up.set_defaults(func=cmd_up)
+
+    srv = sub.add_parser("serve", help="serve the API against DATABASE_URL")
+    server_options(srv)
+    srv.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply, roll back or list migrations (uses DIRECT_URL)")
+    mig.add_argument("action", nargs="?", default="apply", choices=["apply", "rollback", "status"])
+    mig.add_argument("--all", action="store_true", help="with rollback: roll back every migration")
+    mig.set_defaults(func=cmd_migrate)
+
+    sd = sub.add_parser("seed", help="load the demo data (idempotent, all-or-nothing)")
+    sd.set_defaults(func=cmd_seed)
+
+    gen = sub.add_parser("gen", help="generate nexus/db/queries from sql/*.sql")
+    gen.add_argument("--check", action="store_true", help="fail with a diff if the generated files are stale")
+    gen.set_defaults(func=cmd_gen)
+    return parser
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "migrate" and args.all and args.action != "rollback":
+        parser.error("--all only goes with rollback")
+    signal.signal(signal.SIGTERM, _interrupt)
+    func: Callable[[Settings, argparse.Namespace], int] = args.func
+    try:
+        settings = load_settings()
+        return func(settings, args)
+    except (ConfigError, CliError) as exc:
+        say(f"error: {exc}")
+        return 1
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        say(f"error: database: {reason}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130

@@ -1,0 +1,49 @@
+"""The connection pool: PgBouncer/Neon-safe, and holding only the runtime grants (schema.md §7)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from nexus.config import DatabaseUrl
+
+log = logging.getLogger("nexus.db")
+
+Pool = AsyncConnectionPool[AsyncConnection[Any]]
+
+
+def create_pool(url: DatabaseUrl, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0) -> Pool:
+    """A closed pool for `url` (open it with `await pool.open()`).
+
+    Behind a pooler prepared statements are off (`prepare_threshold=None`) and no session state is set. On a direct
+    connection as the schema owner or a superuser (embedded default, local dev, tests) each new connection drops to
+    the `nexus_app` role so the grant layer is in force.
+    """
+    kwargs: dict[str, Any] = {"autocommit": False}
+    if url.pooled:
+        kwargs["prepare_threshold"] = None
+
+    async def configure(conn: AsyncConnection[Any]) -> None:
+        from nexus.db.queries import connection as meta
+
+        role = await meta.login_role(conn)
+        if role is not None and (role.is_superuser or role.owns_schema):
+            await meta.set_app_role(conn)
+        await conn.commit()
+
+    if url.pooled:
+        log.warning("connection pooler in use: runtime grants rely on the login role being a member of nexus_app")
+
+    return AsyncConnectionPool(
+        url.conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        kwargs=kwargs,
+        configure=None if url.pooled else configure,
+        open=False,
+        name="nexus",
+    )

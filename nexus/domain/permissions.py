@@ -1,0 +1,239 @@
+"""Who may do what: the role x permission table, governance effects and the one guard (domain.md §1-§2).
+
+The route index (`ROUTES`) maps every API operation to the permission it needs; the API layer feeds it into the
+OpenAPI document (`x-permission`) and the RBAC tests walk it. Nothing else decides permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from nexus.domain.errors import NotFound, PermissionDenied
+
+Role = Literal["agent", "legal", "risk", "investor"]
+ROLES: Final[tuple[Role, ...]] = ("agent", "legal", "risk", "investor")
+
+Permission = Literal[
+    "workspace:create",
+    "workspace:invite",
+    "workspace:changeRole",
+    "workspace:removeMember",
+    "workspace:admin",
+    "draft:editText",
+    "draft:addClause",
+    "draft:deleteClause",
+    "draft:lockSection",
+    "variable:bind",
+    "variable:edit",
+    "graph:sync",
+    "graph:view",
+    "drift:view",
+    "drift:viewFull",
+    "drift:overrideBaseline",
+    "drift:revertDraft",
+    "drift:approve",
+    "recon:upload",
+    "recon:applyReject",
+    "golden:export",
+    "golden:publish",
+    "audit:viewFull",
+    "audit:viewLimited",
+    "audit:export",
+]
+
+ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
+    "agent": frozenset(
+        {
+            "workspace:create",
+            "workspace:invite",
+            "workspace:changeRole",
+            "workspace:removeMember",
+            "workspace:admin",
+            "draft:editText",
+            "draft:addClause",
+            "draft:deleteClause",
+            "draft:lockSection",
+            "variable:bind",
+            "variable:edit",
+            "graph:sync",
+            "graph:view",
+            "drift:view",
+            "drift:viewFull",
+            "drift:overrideBaseline",
+            "drift:revertDraft",
+            "recon:upload",
+            "recon:applyReject",
+            "golden:export",
+            "golden:publish",
+            "audit:viewFull",
+            "audit:export",
+        }
+    ),
+    "legal": frozenset(
+        {
+            "draft:editText",
+            "draft:addClause",
+            "variable:bind",
+            "variable:edit",
+            "graph:sync",
+            "graph:view",
+            "drift:view",
+            "drift:viewFull",
+            "recon:upload",
+            "recon:applyReject",
+            "audit:viewFull",
+        }
+    ),
+    "risk": frozenset(
+        {
+            "graph:view",
+            "drift:view",
+            "drift:viewFull",
+            "drift:approve",
+            "golden:export",
+            "audit:viewFull",
+            "audit:export",
+        }
+    ),
+    "investor": frozenset({"graph:view", "drift:view", "audit:viewLimited"}),
+}
+
+ADMIN: Final[frozenset[Permission]] = frozenset(
+    {
+        "workspace:admin",
+        "workspace:invite",
+        "workspace:changeRole",
+        "workspace:removeMember",
+        "draft:lockSection",
+    }
+)
+READ_ONLY: Final[frozenset[Permission]] = frozenset(
+    {
+        "graph:view",
+        "drift:view",
+        "drift:viewFull",
+        "golden:export",
+        "audit:viewFull",
+        "audit:viewLimited",
+        "audit:export",
+    }
+)
+ALL_PERMISSIONS: Final[frozenset[Permission]] = frozenset().union(*ROLE_PERMISSIONS.values())
+WRITE: Final[frozenset[Permission]] = ALL_PERMISSIONS - READ_ONLY
+
+GOVERNANCE_KEYS: Final[tuple[str, ...]] = (
+    "requireReasonForSensitiveEdits",
+    "legalCanRevertDraft",
+    "riskApprovalRequiredForOverride",
+    "publishBlockedWhenHighDrift",
+    "definitionsLockedAfterApproval",
+    "externalCounselReadOnly",
+)
+DEFAULT_GOVERNANCE: Final[Mapping[str, bool]] = {
+    "requireReasonForSensitiveEdits": True,
+    "legalCanRevertDraft": False,
+    "riskApprovalRequiredForOverride": False,
+    "publishBlockedWhenHighDrift": True,
+    "definitionsLockedAfterApproval": False,
+    "externalCounselReadOnly": False,
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """The caller's membership in one workspace, as the guard needs it."""
+
+    workspace_id: str
+    member_id: str
+    user_id: str
+    role: Role
+    is_admin: bool
+    is_external: bool
+    status: Literal["active", "pending", "removed"]
+    governance: Mapping[str, bool]
+    archived: bool = False
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return effective_permissions(self.role, self.is_admin, self.is_external, self.governance)
+
+    def can(self, permission: Permission) -> bool:
+        return self.status == "active" and permission in self.permissions
+
+
+def effective_permissions(
+    role: Role, is_admin: bool, is_external: bool, governance: Mapping[str, bool]
+) -> frozenset[Permission]:
+    """`ROLE[role] ∪ ADMIN(is_admin) ∪ {revert for legal under legalCanRevertDraft} − WRITE(external read-only)`."""
+    perms = set(ROLE_PERMISSIONS[role])
+    if is_admin:
+        perms |= ADMIN
+    if role == "legal" and governance.get("legalCanRevertDraft", False):
+        perms.add("drift:revertDraft")
+    if is_external and governance.get("externalCounselReadOnly", False):
+        perms -= WRITE
+    return frozenset(perms)
+
+
+def require_member(member: Member | None, what: str = "Workspace") -> Member:
+    """Active membership or 404 with the same body as a missing id (never reveal existence)."""
+    if member is None or member.status != "active":
+        raise NotFound(f"{what} not found")
+    return member
+
+
+def require(member: Member | None, *permissions: Permission, what: str = "Workspace") -> Member:
+    """The guard every service calls: 404 for non-members, 403 unless the member holds ANY of `permissions`."""
+    active = require_member(member, what)
+    if permissions and not any(active.can(p) for p in permissions):
+        raise PermissionDenied(_denied_message(permissions))
+    return active
+
+
+def _denied_message(permissions: tuple[Permission, ...]) -> str:
+    return "You do not have permission to perform this action (" + " or ".join(permissions) + " required)"
+
+
+# -- the route index (api.md §5) --------------------------------------------------------------------------------
+RoutePermission = Permission | Literal["public", "auth", "member", "pending invitee", "holder or workspace:admin"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    path: str
+    operation_id: str
+    permission: tuple[RoutePermission, ...]
+    status: int
+    extension: bool = False
+
+
+def _r(method: str, path: str, op: str, perm: str, status: int, ext: bool = False) -> Route:
+    return Route(method, path, op, tuple(perm.split("|")), status, ext)  # type: ignore[arg-type]
+
+
+ROUTES: Final[tuple[Route, ...]] = (
+    _r("POST", "/auth/register", "auth_register", "public", 201, True),
+    _r("POST", "/auth/login", "auth_login", "public", 200),
+    _r("POST", "/auth/refresh", "auth_refresh", "public", 200),
+    _r("POST", "/auth/logout", "auth_logout", "public", 200),
+    _r("POST", "/auth/logout-all", "auth_logout_all", "auth", 200),
+    _r("GET", "/auth/me", "auth_me", "auth", 200),
+    _r("GET", "/auth/sessions", "auth_sessions", "auth", 200),
+    _r("GET", "/workspaces", "workspace_list", "auth", 200),
+    _r("POST", "/workspaces", "workspace_create", "auth", 201),
+    _r("GET", "/workspaces/{id}", "workspace_get", "member", 200),
+    _r("PATCH", "/workspaces/{id}", "workspace_update", "workspace:admin", 200, True),
+    _r("DELETE", "/workspaces/{id}", "workspace_archive", "workspace:admin", 204, True),
+    _r("GET", "/workspaces/{id}/members", "member_list", "member", 200),
+    _r("POST", "/workspaces/{id}/members", "member_invite", "workspace:invite", 201),
+    _r("PATCH", "/workspaces/{id}/members/{memberId}", "member_update", "workspace:changeRole", 200),
+    _r("DELETE", "/workspaces/{id}/members/{memberId}", "member_remove", "workspace:removeMember", 204),
+    _r("POST", "/workspaces/{id}/accept-invitation", "member_accept", "pending invitee", 200, True),
+    _r("GET", "/invitations", "invitation_list", "auth", 200, True),
+    _r("PATCH", "/workspaces/{id}/governance", "governance_update", "workspace:admin", 200),
+)
+
+ROUTES_BY_OPERATION: Final[Mapping[str, Route]] = {r.operation_id: r for r in ROUTES}
