@@ -34,3 +34,12 @@ async def api(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ig
     """An HTTP client for a fresh app on the test's own database."""
     async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as client:
         yield client
+
+
+@pytest.fixture
+async def demo_api(seeded_db_url: str) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """An HTTP client for a fresh app on a fresh copy of the demo data."""
+    async with AsyncTestClient(
+        app=create_app(api_settings(seeded_db_url)), base_url="http://testserver.local"
+    ) as client:
+        yield client

@@ -93,6 +93,33 @@ def db_url(pg_server: PgServer, migrated_template: str) -> Iterator[str]:
         janitor.drop()
 
 
+@pytest.fixture(scope="session")
+def seeded_template(pg_server: PgServer, migrated_template: str) -> Iterator[str]:
+    """The migrated template plus the demo data (spec/demo-data.md), created once per worker."""
+    from nexus import seed
+
+    name = _unique("nexus_seedtpl")
+    janitor = pg_server.janitor(name, template=migrated_template)
+    janitor.init()
+    try:
+        assert seed.run(pg_server.url(name), "test") == 0
+        yield name
+    finally:
+        janitor.drop()
+
+
+@pytest.fixture
+def seeded_db_url(pg_server: PgServer, seeded_template: str) -> Iterator[str]:
+    """libpq URL of a fresh copy of the seeded template; dropped afterwards."""
+    name = _unique("nexus_s")
+    janitor = pg_server.janitor(name, template=seeded_template)
+    janitor.init()
+    try:
+        yield pg_server.url(name)
+    finally:
+        janitor.drop()
+
+
 @pytest.fixture
 def empty_db_url(pg_server: PgServer) -> Iterator[str]:
     """libpq URL of a fresh, empty database (for migration up/down tests)."""
