@@ -130,6 +130,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+async def json_errors_only(response: Response[Any]) -> Response[Any]:
+    """Litestar's OpenAPI router answers unknown `/schema/...` paths with an HTML page; the contract says JSON."""
+    media_type = getattr(response.media_type, "value", response.media_type)
+    if response.status_code == 404 and str(media_type).startswith("text/html"):
+        return error_response(404, "NOT_FOUND", "Not found")
+    return response
+
+
 def _swagger_static() -> Path:
     spec = find_spec("swagger_ui")
     assert spec is not None and spec.origin is not None
@@ -196,6 +204,12 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
         finally:
             await pool.close()
 
+    extra: list[Any] = list(route_handlers)
+    if settings.web_root is not None:
+        from nexus.api.spa import spa_router
+
+        extra.append(spa_router(settings.web_root))  # registered last: literal API routes win
+
     return Litestar(
         route_handlers=[
             health,
@@ -209,7 +223,7 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
                 path="/api/v1/docs/assets", directories=[_swagger_static()], include_in_schema=False
             ),
             AuthController,
-            *route_handlers,
+            *extra,
         ],
         lifespan=[lifespan],
         middleware=[request_id_middleware],
@@ -222,6 +236,7 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
             max_age=600,
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        after_request=json_errors_only,
         request_class=NexusRequest,
         request_max_body_size=JSON_BODY_LIMIT,
         openapi_config=openapi_config(),
