@@ -48,25 +48,33 @@ def _iso_now() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+def _health() -> dict[str, Any]:
+    return {"success": True, "status": "ok", "version": VERSION, "timestamp": _iso_now()}
+
+
 @get("/health", operation_id="health", sync_to_thread=False, tags=["meta"])
 def health() -> dict[str, Any]:
     """Liveness: the process answers; no database call."""
-    return {"success": True, "status": "ok", "version": VERSION, "timestamp": _iso_now()}
+    return _health()
 
 
 @get("/api/v1/health", sync_to_thread=False, include_in_schema=False)
 def health_alias() -> dict[str, Any]:
-    return health.fn()  # type: ignore[no-any-return]
-
-
-@get("/api/v1/ready", include_in_schema=False)
-async def ready_alias(state: State) -> Response[dict[str, Any]]:
-    return await ready.fn(state)  # type: ignore[no-any-return]
+    return _health()
 
 
 @get("/ready", operation_id="ready", tags=["meta"], responses=errors_for())
 async def ready(state: State) -> Response[dict[str, Any]]:
     """Readiness: the database answers and its migrations are at the head shipped with this build."""
+    return await _ready(state)
+
+
+@get("/api/v1/ready", include_in_schema=False)
+async def ready_alias(state: State) -> Response[dict[str, Any]]:
+    return await _ready(state)
+
+
+async def _ready(state: State) -> Response[dict[str, Any]]:
     from nexus.db.queries import meta
 
     head = shipped_ids()[-1]

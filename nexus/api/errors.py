@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 import psycopg
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -51,7 +51,9 @@ def error_response(
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
-    return Response({"success": False, "error": error}, status_code=status, headers=headers or {})
+    return Response(
+        {"success": False, "error": error}, status_code=status, headers=headers or {}, media_type=MediaType.JSON
+    )
 
 
 def request_id(request: Request[Any, Any, Any]) -> str:
