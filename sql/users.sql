@@ -6,12 +6,6 @@ SELECT id, email, name, password, avatar_url, created_at
 FROM users
 WHERE lower(email) = lower(btrim(:email));
 
--- name: get_user(id)^
--- One user by id (users_pkey).
-SELECT id, email, name, avatar_url, created_at
-FROM users
-WHERE id = :id;
-
 -- name: insert_user(email, name, password)^
 -- Register; NULL when the email is taken (idx_users_email arbitrates concurrent registrations).
 -- row: UserRow

@@ -12,7 +12,6 @@ _Q = load_queries(
     "sql/users.sql",
     (
         "get_user_by_email",
-        "get_user",
         "insert_user",
         "update_password_hash",
     ),
@@ -28,14 +27,6 @@ class GetUserByEmailRow(NamedTuple):
     created_at: datetime.datetime
 
 
-class GetUserRow(NamedTuple):
-    id: str
-    email: str
-    name: str
-    avatar_url: str | None
-    created_at: datetime.datetime
-
-
 class UserRow(NamedTuple):
     id: str
     email: str
@@ -47,11 +38,6 @@ class UserRow(NamedTuple):
 async def get_user_by_email(conn: AsyncConnection[Any], *, email: str) -> GetUserByEmailRow | None:
     """Login/register lookup, case-insensitive on the trimmed email (idx_users_email on lower(email))."""
     return await fetch_one(conn, _Q["get_user_by_email"], {"email": email}, GetUserByEmailRow._make)
-
-
-async def get_user(conn: AsyncConnection[Any], *, id: str) -> GetUserRow | None:
-    """One user by id (users_pkey)."""
-    return await fetch_one(conn, _Q["get_user"], {"id": id}, GetUserRow._make)
 
 
 async def insert_user(conn: AsyncConnection[Any], *, email: str, name: str, password: str) -> UserRow | None:
