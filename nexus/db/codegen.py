@@ -283,8 +283,7 @@ def _describe(conn: psycopg.Connection[Any], catalog: _Catalog, query: Query) ->
     if desc.status != pq.ExecStatus.COMMAND_OK:
         raise _QueryProblem(_pg_message(desc))
     query.param_types = [
-        catalog.py_type(desc.param_type(i), f"parameter {query.params[i]!r}", result=False)
-        for i in range(desc.nparams)
+        catalog.py_type(desc.param_type(i), f"parameter {query.params[i]!r}", result=False) for i in range(desc.nparams)
     ]
     for i in range(desc.nfields):
         raw = desc.fname(i)
@@ -306,27 +305,21 @@ def _check_columns(query: Query) -> None:
     names = [c.name for c in query.columns]
     for name, not_null in query.column_overrides.items():
         if name not in names:
-            raise _QueryProblem(
-                f"-- columns: {name!r} is not a result column (the query returns {names or 'none'})"
-            )
+            raise _QueryProblem(f"-- columns: {name!r} is not a result column (the query returns {names or 'none'})")
         for col in query.columns:
             if col.name == name:
                 col.not_null = not_null
     if query.op == "!":
         return
     if not query.columns:
-        raise _QueryProblem(
-            "the query returns no columns; use the ! suffix for a statement without RETURNING"
-        )
+        raise _QueryProblem("the query returns no columns; use the ! suffix for a statement without RETURNING")
     if query.op == "$":
         if len(query.columns) != 1:
             raise _QueryProblem(f"a $ query must return exactly one column (it returns {names})")
         return
     for name in names:
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in _TUPLE_ATTRS:
-            raise _QueryProblem(
-                f"result column {name!r} is not a usable field name; give it an alias (AS ...)"
-            )
+            raise _QueryProblem(f"result column {name!r} is not a usable field name; give it an alias (AS ...)")
         if names.count(name) > 1:
             raise _QueryProblem(f"result column {name!r} appears more than once; alias one of them")
 
@@ -369,9 +362,7 @@ def _emit_module(source: str, queries: list[Query], package: str) -> tuple[str, 
             shape = tuple((c.name, _result_type(c)) for c in q.columns)
             name = q.row_name or f"{_pascal(q.name)}Row"
             if name in rows and rows[name] != shape:
-                problems.append(
-                    f"{source}: {q.name}: row type {name} is shared by queries of different shapes"
-                )
+                problems.append(f"{source}: {q.name}: row type {name} is shared by queries of different shapes")
                 continue
             rows[name] = shape
             row_of[q.name] = name
@@ -418,9 +409,7 @@ def _emit_module(source: str, queries: list[Query], package: str) -> tuple[str, 
 
     head = [HEADER.format(source=source)]
     if any("timeout" in q.params for q in queries):
-        head.append(
-            "# ruff: noqa: ASYNC109  (a query parameter named timeout is a SQL value, not an asyncio timeout)"
-        )
+        head.append("# ruff: noqa: ASYNC109  (a query parameter named timeout is a SQL value, not an asyncio timeout)")
     head += [f'"""Typed queries of {source} (see nexus/db/codegen.py)."""', ""]
     for imp in sorted(i for i in imports if ":" not in i):
         head.append(f"import {imp}")
@@ -455,13 +444,9 @@ def ruff_format(text: str, filename: Path) -> str:
         ["check", "--fix-only", "--exit-zero", "--select", "I,F401", "--quiet"],
         ["format", "--quiet"],
     ):
-        proc = subprocess.run(
-            [*ruff, *args, *config, "-"], input=text, capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run([*ruff, *args, *config, "-"], input=text, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise GenerationError(
-                [f"{_display(filename)}: ruff failed: {proc.stderr.strip() or proc.stdout.strip()}"]
-            )
+            raise GenerationError([f"{_display(filename)}: ruff failed: {proc.stderr.strip() or proc.stdout.strip()}"])
         text = proc.stdout
     return text
 
@@ -515,9 +500,7 @@ def stale_files(out_dir: Path, outputs: Iterable[Path]) -> list[Path]:
     """Generated modules in `out_dir` that `outputs` no longer produces (their SQL file is gone)."""
     keep = set(outputs)
     return sorted(
-        p
-        for p in out_dir.glob("*.py")
-        if p not in keep and p.read_text(encoding="utf-8").startswith(_GENERATED_PREFIX)
+        p for p in out_dir.glob("*.py") if p not in keep and p.read_text(encoding="utf-8").startswith(_GENERATED_PREFIX)
     )
 
 
@@ -528,12 +511,8 @@ def _diff(path: Path, old: str, new: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """`nexus gen [--check]`: 0 = written / up to date, 1 = stale (--check), 2 = bad SQL or no database."""
-    parser = argparse.ArgumentParser(
-        prog="nexus gen", description="Generate typed query modules from sql/*.sql."
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="fail (exit 1) with a diff if any module is stale"
-    )
+    parser = argparse.ArgumentParser(prog="nexus gen", description="Generate typed query modules from sql/*.sql.")
+    parser.add_argument("--check", action="store_true", help="fail (exit 1) with a diff if any module is stale")
     parser.add_argument("--sql-dir", type=Path, default=SQL_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--out-dir", type=Path, default=QUERIES_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--package", default=PACKAGE, help=argparse.SUPPRESS)

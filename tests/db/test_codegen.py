@@ -139,9 +139,7 @@ async def test_generated_code_runs(cg_url: str, gen_package: tuple[str, Path]) -
         assert item is not None
         assert item.name == "alpha" and item.amount == decimal.Decimal("12.50") and item.flag is False
         assert item.created_at == datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-        assert item.due == datetime.date(2024, 5, 6) and item.ref == uuid.UUID(
-            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
-        )
+        assert item.due == datetime.date(2024, 5, 6) and item.ref == uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
         assert item.tags == ["x", "y"] and item.attrs == {"k": 1, "tags": ["a"]} and item.mood == "happy"
         assert item.addr == ipaddress.ip_address("10.0.0.1") and item.big == 9000000000 and item.small == 7
         assert isinstance(item.search, str)
@@ -189,9 +187,7 @@ def test_broken_queries_one_line_each(cg_url: str) -> None:
     ]
 
 
-def test_main_reports_problems_with_exit_2(
-    cg_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_main_reports_problems_with_exit_2(cg_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     sql = tmp_path / "sql"
     sql.mkdir()
     shutil.copy(BROKEN, sql / "broken.sql")
@@ -252,9 +248,7 @@ def test_generated_code_passes_ruff_and_mypy(cg_url: str, gen_package: tuple[str
     assert out.name == name
     config = ["--config", str(ROOT / "pyproject.toml")]
     for cmd in (["check", *config, str(out)], ["format", "--check", *config, str(out)]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *cmd], capture_output=True, text=True, check=False
-        )
+        result = subprocess.run([sys.executable, "-m", "ruff", *cmd], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", name],
