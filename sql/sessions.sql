@@ -33,7 +33,14 @@ WHERE
 -- name: list_live_sessions(user_id)
 -- GET /auth/sessions: the user's live sessions, newest first (idx_sessions_live).
 -- row: SessionRow
-SELECT id, user_id, created_at, expires_at, revoked_at, user_agent, host(ip) AS ip
+SELECT
+    id,
+    user_id,
+    created_at,
+    expires_at,
+    revoked_at,
+    user_agent,
+    host(ip) AS ip
 FROM sessions
 WHERE user_id = :user_id AND revoked_at IS NULL AND expires_at > now()
 ORDER BY created_at DESC, id DESC;
@@ -53,7 +60,7 @@ RETURNING id;
 -- name: revoke_session_tokens(session_ids)!
 -- Revoke the live refresh tokens of the given sessions (idx_refresh_tokens_live).
 UPDATE refresh_tokens SET revoked_at = now()
-WHERE session_id = any(:session_ids::text []) AND revoked_at IS NULL;
+WHERE session_id = any(:session_ids::text[]) AND revoked_at IS NULL;
 
 -- name: slide_session(session_id, expires_at)!
 -- A refresh slides the live session's expiry to the new token's (sessions_pkey).
@@ -133,6 +140,7 @@ WITH gone AS (
     WHERE attempted_at < now() - interval '24 hours'
     RETURNING 1
 )
+
 SELECT count(*) FROM gone;
 
 -- name: delete_expired_sessions()$
@@ -142,4 +150,5 @@ WITH gone AS (
     WHERE expires_at < now() - interval '7 days'
     RETURNING 1
 )
+
 SELECT count(*) FROM gone;

@@ -2,7 +2,13 @@
 
 -- name: get_user_by_email(email)^
 -- Login/register lookup, case-insensitive on the trimmed email (idx_users_email on lower(email)).
-SELECT id, email, name, password, avatar_url, created_at
+SELECT
+    id,
+    email,
+    name,
+    password,
+    avatar_url,
+    created_at
 FROM users
 WHERE lower(email) = lower(btrim(:email));
 
