@@ -102,11 +102,23 @@ RETURNING id;
 UPDATE refresh_tokens SET replaced_by_id = :replaced_by_id
 WHERE id = :id;
 
--- name: insert_login_attempt(email_key, ip, user_id, succeeded)!
--- One row per evaluated login attempt (throttling window, last success).
+-- name: lock_login_key(key)!
+-- Serialise the throttle check and the attempt insert per key ('account:<email_key>', 'ip:<ip>'), so a parallel
+-- burst cannot pass the check before its failures are recorded; held until the end of the (short) transaction.
+SELECT pg_advisory_xact_lock(hashtextextended(:key, 0));
+
+-- name: insert_login_attempt(email_key, ip, user_id, succeeded)$
+-- One row per evaluated login attempt (throttling window, last success); returns its id. Login records it as a
+-- failure before the password check and marks it succeeded afterwards.
 -- params: ip?, user_id?
 INSERT INTO login_attempts (email_key, ip, user_id, succeeded)
-VALUES (:email_key, :ip::inet, :user_id, :succeeded);
+VALUES (:email_key, :ip::inet, :user_id, :succeeded)
+RETURNING id;
+
+-- name: mark_login_attempt_succeeded(id)!
+-- The password matched: the attempt recorded as a failure becomes the account's last success (login_attempts_pkey).
+UPDATE login_attempts SET succeeded = TRUE
+WHERE id = :id;
 
 -- name: account_failures(email_key, window_start)
 -- Failed attempts for an account in the window after its last success, newest first, at most the limit of 10

@@ -20,6 +20,7 @@ from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.pydantic import PydanticPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from psycopg_pool import PoolTimeout
@@ -28,6 +29,7 @@ from nexus.api.auth import AuthController
 from nexus.api.errors import EXCEPTION_HANDLERS, error_response
 from nexus.api.openapi import errors_for
 from nexus.api.request import NexusRequest
+from nexus.api.workspaces import InvitationController, WorkspaceController
 from nexus.config import Settings, load_settings
 from nexus.db.migrate import shipped_ids
 from nexus.db.pool import create_pool
@@ -231,6 +233,8 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
                 path="/api/v1/docs/assets", directories=[_swagger_static()], include_in_schema=False
             ),
             AuthController,
+            WorkspaceController,
+            InvitationController,
             *extra,
         ],
         lifespan=[lifespan],
@@ -246,6 +250,8 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
         exception_handlers=EXCEPTION_HANDLERS,
         after_request=json_errors_only,
         request_class=NexusRequest,
+        # Strict validation: "yes" is not a boolean and "5" is not a number (the models say strict; so must the plugin).
+        plugins=[PydanticPlugin(validate_strict=True)],
         request_max_body_size=JSON_BODY_LIMIT,
         openapi_config=openapi_config(),
         state=State({"settings": settings}),

@@ -6,7 +6,9 @@ import re
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from pydantic import AfterValidator
 
@@ -23,9 +25,10 @@ from nexus.api.schemas import (
     iso,
     iso_or_none,
 )
-from nexus.api.security import authenticated, live_session
+from nexus.api.security import authenticated, context_of, live_session
 from nexus.db.queries import sessions as sessions_q
 from nexus.db.queries import users as users_q
+from nexus.domain.errors import PermissionDenied
 from nexus.services import auth as auth_service
 from nexus.services.context import Context
 
@@ -39,6 +42,8 @@ def _valid_email(value: str) -> str:
 
 
 Email = Annotated[Text255, AfterValidator(_valid_email)]
+# OpenAPI security requirement of the routes that need an access token (api.md §1.14).
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 class RegisterIn(RequestModel):
@@ -103,7 +108,7 @@ class SessionsEnvelope(ResponseModel):
     data: list[SessionOut]
 
 
-def user_out(user: users_q.UserRow | users_q.GetUserRow) -> UserOut:
+def user_out(user: users_q.UserRow) -> UserOut:
     return UserOut(
         id=user.id,
         email=user.email,
@@ -147,6 +152,12 @@ def _looks_like_ip(value: str) -> bool:
     return True
 
 
+async def registration_open(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """Guard: `NEXUS_REGISTRATION=closed` → 403, before the body is read (403 precedes 400, api.md §1.3)."""
+    if not context_of(connection).settings.registration_open:
+        raise PermissionDenied("Registration is closed")
+
+
 def _auth_envelope(result: auth_service.AuthResult) -> AuthEnvelope:
     return AuthEnvelope(
         data=AuthData(
@@ -168,6 +179,7 @@ class AuthController(Controller):
         operation_id="auth_register",
         status_code=201,
         opt={"extension": True},
+        guards=[registration_open],
         responses=errors_for(400, 403, 409),
     )
     async def register(self, state: State, request: Request[Any, Any, Any], data: JSONBody[RegisterIn]) -> AuthEnvelope:
@@ -201,6 +213,7 @@ class AuthController(Controller):
         operation_id="auth_logout_all",
         status_code=200,
         guards=[authenticated],
+        security=BEARER,
         opt={"permission_name": "auth"},
         responses=errors_for(401),
     )
@@ -213,6 +226,7 @@ class AuthController(Controller):
         "/me",
         operation_id="auth_me",
         guards=[authenticated],
+        security=BEARER,
         opt={"permission_name": "auth"},
         responses=errors_for(401),
     )
@@ -233,6 +247,7 @@ class AuthController(Controller):
         "/sessions",
         operation_id="auth_sessions",
         guards=[authenticated],
+        security=BEARER,
         opt={"permission_name": "auth"},
         responses=errors_for(401),
     )

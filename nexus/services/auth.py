@@ -118,10 +118,15 @@ def _retry_after(failures: list[datetime], limit: int, now: datetime) -> int | N
 
 
 async def login(ctx: Context, email: str, password: str, client: ClientInfo) -> AuthResult:
+    """Throttle check and attempt row first (one short transaction, serialised per account and per IP, so a parallel
+    burst cannot outrun the limits), then the password check outside any transaction, then the session."""
     key = email_key(email)
     now = _now()
     window_start = now - THROTTLE_WINDOW
-    async with ctx.pool.connection() as conn:
+    async with ctx.transaction() as conn:
+        await sessions_q.lock_login_key(conn, key=f"account:{key}")
+        if client.ip:
+            await sessions_q.lock_login_key(conn, key=f"ip:{client.ip}")
         account = [
             r.attempted_at for r in await sessions_q.account_failures(conn, email_key=key, window_start=window_start)
         ]
@@ -130,37 +135,34 @@ async def login(ctx: Context, email: str, password: str, client: ClientInfo) -> 
             if client.ip
             else []
         )
+        waits = [w for w in (_retry_after(account, ACCOUNT_LIMIT, now), _retry_after(by_ip, IP_LIMIT, now)) if w]
+        if waits:
+            raise RateLimited(max(waits))  # throttled attempts are not recorded (the transaction rolls back)
         user_row = await users_q.get_user_by_email(conn, email=key)
-    waits = [w for w in (_retry_after(account, ACCOUNT_LIMIT, now), _retry_after(by_ip, IP_LIMIT, now)) if w]
-    if waits:
-        raise RateLimited(max(waits))
+        # Recorded as a failure until the password is known to match: concurrent attempts already count it.
+        attempt_id = await sessions_q.insert_login_attempt(
+            conn, email_key=key, ip=client.ip, user_id=user_row.id if user_row else None, succeeded=False
+        )
+    assert attempt_id is not None
 
     stored = user_row.password if user_row is not None else await _dummy_hash(ctx)
     ok = await verify_password(ctx.hasher, stored, password) and user_row is not None
-
-    async with ctx.transaction() as conn:
-        await sessions_q.insert_login_attempt(
-            conn, email_key=key, ip=client.ip, user_id=user_row.id if user_row else None, succeeded=ok
-        )
-        if not ok or user_row is None:
-            failed = True
-        else:
-            failed = False
-            if ctx.hasher.check_needs_rehash(user_row.password):
-                await users_q.update_password_hash(
-                    conn, id=user_row.id, password=await hash_password(ctx.hasher, password)
-                )
-            user = users_q.UserRow(
-                id=user_row.id,
-                email=user_row.email,
-                name=user_row.name,
-                avatar_url=user_row.avatar_url,
-                created_at=user_row.created_at,
-            )
-            result = await _open_session(ctx, conn, user, client, "password")
-    if failed:
+    if not ok or user_row is None:
         raise Unauthorized("Invalid email or password")
-    return result
+
+    rehashed = await hash_password(ctx.hasher, password) if ctx.hasher.check_needs_rehash(user_row.password) else None
+    async with ctx.transaction() as conn:
+        await sessions_q.mark_login_attempt_succeeded(conn, id=attempt_id)
+        if rehashed is not None:
+            await users_q.update_password_hash(conn, id=user_row.id, password=rehashed)
+        user = users_q.UserRow(
+            id=user_row.id,
+            email=user_row.email,
+            name=user_row.name,
+            avatar_url=user_row.avatar_url,
+            created_at=user_row.created_at,
+        )
+        return await _open_session(ctx, conn, user, client, "password")
 
 
 async def authenticate(ctx: Context, token: str) -> LiveSession:

@@ -2,14 +2,30 @@
 """Typed queries of sql/members.sql (see nexus/db/codegen.py)."""
 
 import datetime
+import decimal
 from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
 
 from nexus.db.queries.enums import MemberRole, MemberStatus
-from nexus.db.runtime import JsonValue, fetch_one, load_queries
+from nexus.db.runtime import JsonValue, execute, fetch_all, fetch_one, fetch_value, load_queries
 
-_Q = load_queries("sql/members.sql", ("get_membership",))
+_Q = load_queries(
+    "sql/members.sql",
+    (
+        "get_membership",
+        "insert_owner",
+        "get_member",
+        "list_members",
+        "lock_members",
+        "find_invitee",
+        "invite_member",
+        "update_member",
+        "remove_member",
+        "accept_invitation",
+        "list_invitations",
+    ),
+)
 
 
 class GetMembershipRow(NamedTuple):
@@ -24,6 +40,64 @@ class GetMembershipRow(NamedTuple):
     archived_at: datetime.datetime | None
 
 
+class MemberRow(NamedTuple):
+    id: str
+    workspace_id: str
+    user_id: str
+    role: MemberRole
+    is_admin: bool
+    is_external: bool
+    status: MemberStatus
+    invited_at: datetime.datetime
+    joined_at: datetime.datetime | None
+    email: str
+    name: str
+    avatar_url: str | None
+
+
+class LockMembersRow(NamedTuple):
+    id: str
+    user_id: str
+    role: MemberRole
+    is_admin: bool
+    is_external: bool
+    status: MemberStatus
+
+
+class FindInviteeRow(NamedTuple):
+    id: str
+    email: str
+
+
+class InviteMemberRow(NamedTuple):
+    id: str
+    previous_status: MemberStatus | None
+
+
+class AcceptInvitationRow(NamedTuple):
+    id: str
+    role: MemberRole
+
+
+class ListInvitationsRow(NamedTuple):
+    id: str
+    workspace_id: str
+    user_id: str
+    role: MemberRole
+    is_admin: bool
+    is_external: bool
+    status: MemberStatus
+    invited_at: datetime.datetime
+    joined_at: datetime.datetime | None
+    email: str
+    name: str
+    avatar_url: str | None
+    workspace_name: str
+    workspace_currency: str
+    workspace_amount: decimal.Decimal
+    workspace_standard: str
+
+
 async def get_membership(conn: AsyncConnection[Any], *, workspace_id: str, user_id: str) -> GetMembershipRow | None:
     """The membership gate: the caller's membership in a workspace with the workspace's governance and archive state
     (idx_workspace_members_workspace_user, workspaces_pkey).
@@ -31,3 +105,97 @@ async def get_membership(conn: AsyncConnection[Any], *, workspace_id: str, user_
     return await fetch_one(
         conn, _Q["get_membership"], {"workspace_id": workspace_id, "user_id": user_id}, GetMembershipRow._make
     )
+
+
+async def insert_owner(conn: AsyncConnection[Any], *, workspace_id: str, user_id: str) -> str | None:
+    """POST /workspaces: the creator's membership (agent, admin, active, joined now); returns its id."""
+    value: str | None = await fetch_value(conn, _Q["insert_owner"], {"workspace_id": workspace_id, "user_id": user_id})
+    return value
+
+
+async def get_member(conn: AsyncConnection[Any], *, workspace_id: str, member_id: str) -> MemberRow | None:
+    """One member of a workspace with its user (workspace_members_pkey, users_pkey)."""
+    return await fetch_one(
+        conn, _Q["get_member"], {"workspace_id": workspace_id, "member_id": member_id}, MemberRow._make
+    )
+
+
+async def list_members(
+    conn: AsyncConnection[Any], *, workspace_id: str, status: MemberStatus | None
+) -> list[MemberRow]:
+    """GET /workspaces/:id/members: every member (or those of one status), admins first, then by invitation time
+    (idx_workspace_members_workspace_id).
+    """
+    return await fetch_all(conn, _Q["list_members"], {"workspace_id": workspace_id, "status": status}, MemberRow._make)
+
+
+async def lock_members(conn: AsyncConnection[Any], *, workspace_id: str) -> list[LockMembersRow]:
+    """Member PATCH/DELETE: every membership of the workspace, locked until commit, so the last-admin rule is decided
+    on rows no concurrent change can alter (idx_workspace_members_workspace_id).
+    """
+    return await fetch_all(conn, _Q["lock_members"], {"workspace_id": workspace_id}, LockMembersRow._make)
+
+
+async def find_invitee(conn: AsyncConnection[Any], *, email: str) -> FindInviteeRow | None:
+    """Invite: the user to invite, by case-insensitive email (idx_users_email on lower(email))."""
+    return await fetch_one(conn, _Q["find_invitee"], {"email": email}, FindInviteeRow._make)
+
+
+async def invite_member(
+    conn: AsyncConnection[Any], *, workspace_id: str, user_id: str, role: MemberRole, is_external: bool
+) -> InviteMemberRow | None:
+    """Invite: a new pending membership, or a removed one back to pending (same row); no row when the user is
+    already active or pending. previous_status is NULL for a new row (idx_workspace_members_workspace_user).
+    """
+    return await fetch_one(
+        conn,
+        _Q["invite_member"],
+        {"workspace_id": workspace_id, "user_id": user_id, "role": role, "is_external": is_external},
+        InviteMemberRow._make,
+    )
+
+
+async def update_member(
+    conn: AsyncConnection[Any],
+    *,
+    workspace_id: str,
+    member_id: str,
+    role: MemberRole,
+    is_admin: bool,
+    is_external: bool,
+) -> int:
+    """Member PATCH: write role and flags of a row locked by lock_members (workspace_members_pkey)."""
+    return await execute(
+        conn,
+        _Q["update_member"],
+        {
+            "workspace_id": workspace_id,
+            "member_id": member_id,
+            "role": role,
+            "is_admin": is_admin,
+            "is_external": is_external,
+        },
+    )
+
+
+async def remove_member(conn: AsyncConnection[Any], *, workspace_id: str, member_id: str) -> int:
+    """Member DELETE: mark a row locked by lock_members removed and drop its admin flag (workspace_members_pkey)."""
+    return await execute(conn, _Q["remove_member"], {"workspace_id": workspace_id, "member_id": member_id})
+
+
+async def accept_invitation(
+    conn: AsyncConnection[Any], *, workspace_id: str, user_id: str
+) -> AcceptInvitationRow | None:
+    """Accept: the caller's PENDING membership becomes active, unless the workspace is archived; no row otherwise
+    (idx_workspace_members_workspace_user, workspaces_pkey).
+    """
+    return await fetch_one(
+        conn, _Q["accept_invitation"], {"workspace_id": workspace_id, "user_id": user_id}, AcceptInvitationRow._make
+    )
+
+
+async def list_invitations(conn: AsyncConnection[Any], *, user_id: str) -> list[ListInvitationsRow]:
+    """GET /invitations: the user's PENDING memberships in workspaces that are not archived, newest invitation first
+    (idx_workspace_members_user_id, workspaces_pkey).
+    """
+    return await fetch_all(conn, _Q["list_invitations"], {"user_id": user_id}, ListInvitationsRow._make)

@@ -22,7 +22,9 @@ _Q = load_queries(
         "get_refresh_token",
         "claim_refresh_token",
         "link_refresh_token",
+        "lock_login_key",
         "insert_login_attempt",
+        "mark_login_attempt_succeeded",
         "account_failures",
         "ip_failures",
         "delete_old_login_attempts",
@@ -160,13 +162,28 @@ async def link_refresh_token(conn: AsyncConnection[Any], *, id: str, replaced_by
     return await execute(conn, _Q["link_refresh_token"], {"id": id, "replaced_by_id": replaced_by_id})
 
 
+async def lock_login_key(conn: AsyncConnection[Any], *, key: str) -> int:
+    """Serialise the throttle check and the attempt insert per key ('account:<email_key>', 'ip:<ip>'), so a parallel
+    burst cannot pass the check before its failures are recorded; held until the end of the (short) transaction.
+    """
+    return await execute(conn, _Q["lock_login_key"], {"key": key})
+
+
 async def insert_login_attempt(
     conn: AsyncConnection[Any], *, email_key: str, ip: InetIn | None, user_id: str | None, succeeded: bool
-) -> int:
-    """One row per evaluated login attempt (throttling window, last success)."""
-    return await execute(
+) -> str | None:
+    """One row per evaluated login attempt (throttling window, last success); returns its id. Login records it as a
+    failure before the password check and marks it succeeded afterwards.
+    """
+    value: str | None = await fetch_value(
         conn, _Q["insert_login_attempt"], {"email_key": email_key, "ip": ip, "user_id": user_id, "succeeded": succeeded}
     )
+    return value
+
+
+async def mark_login_attempt_succeeded(conn: AsyncConnection[Any], *, id: str) -> int:
+    """The password matched: the attempt recorded as a failure becomes the account's last success (login_attempts_pkey)."""
+    return await execute(conn, _Q["mark_login_attempt_succeeded"], {"id": id})
 
 
 async def account_failures(
