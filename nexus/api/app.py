@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,18 +13,17 @@ from typing import Any
 
 import psycopg
 from litestar import Litestar, Response, get
-from litestar.config.cors import CORSConfig
-from litestar.datastructures import MutableScopeHeaders, State
-from litestar.enums import ScopeType
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.static_files import create_static_files_router
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from psycopg_pool import PoolTimeout
 
 from nexus.api.auth import AuthController
+from nexus.api.edge import edge
 from nexus.api.errors import EXCEPTION_HANDLERS, error_response
 from nexus.api.openapi import errors_for
 from nexus.api.request import NexusRequest
@@ -33,6 +31,7 @@ from nexus.api.workspaces import InvitationController, WorkspaceController
 from nexus.config import Settings, load_settings
 from nexus.db.migrate import shipped_ids
 from nexus.db.pool import create_pool
+from nexus.domain.permissions import ROUTES_BY_OPERATION
 from nexus.services.context import Context
 
 VERSION = version("nexus")
@@ -54,7 +53,7 @@ def _health() -> dict[str, Any]:
     return {"success": True, "status": "ok", "version": VERSION, "timestamp": _iso_now()}
 
 
-@get("/health", operation_id="health", sync_to_thread=False, tags=["meta"])
+@get("/health", operation_id="health", sync_to_thread=False, tags=["meta"], responses=errors_for())
 def health() -> dict[str, Any]:
     """Liveness: the process answers; no database call."""
     return _health()
@@ -110,39 +109,16 @@ async def _ready(state: State) -> Response[dict[str, Any]]:
     )
 
 
-@get("/api/v1", operation_id="meta_index", sync_to_thread=False, tags=["meta"])
+@get("/api/v1", operation_id="meta_index", sync_to_thread=False, tags=["meta"], responses=errors_for())
 def api_root() -> dict[str, Any]:
     """Where the API and its documentation are."""
     return {"success": True, "message": "Nexus API v1", "version": VERSION, "documentation": "/api/v1/docs"}
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Echo a valid X-Request-Id (else make one) and add the security headers to every response."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        rid = sent if _REQUEST_ID.match(sent) else secrets.token_hex(16)
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["X-Request-Id"] = rid
-                for name, value in _SECURITY_HEADERS:
-                    headers[name.decode()] = value.decode()
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
-
-
 async def json_errors_only(response: Response[Any]) -> Response[Any]:
     """Litestar's OpenAPI router answers unknown `/schema/...` paths with an HTML page; the contract says JSON."""
-    media_type = getattr(response.media_type, "value", response.media_type)
+    media_type = getattr(response, "media_type", None)
+    media_type = getattr(media_type, "value", media_type)
     if response.status_code == 404 and str(media_type).startswith("text/html"):
         return error_response(404, "NOT_FOUND", "Not found")
     return response
@@ -192,7 +168,7 @@ async def openapi_alias(request: NexusRequest) -> Response[bytes]:
     """The same OpenAPI document as /schema/openapi.json, byte for byte."""
     from litestar.serialization import encode_json
 
-    schema = request.app.openapi_schema.to_schema()
+    schema = request.app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     return Response(encode_json(schema), media_type="application/vnd.oai.openapi+json")
 
 
@@ -220,7 +196,7 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
 
         extra.append(spa_router(settings.web_root))  # registered last: literal API routes win
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             health_alias,
@@ -238,15 +214,6 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
             *extra,
         ],
         lifespan=[lifespan],
-        middleware=[request_id_middleware],
-        cors_config=CORSConfig(
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "Authorization", "If-Match", "Idempotency-Key", "X-Request-Id"],
-            expose_headers=["ETag", "Retry-After", "Content-Disposition", "X-Request-Id"],
-            allow_credentials=True,
-            max_age=600,
-        ),
         exception_handlers=EXCEPTION_HANDLERS,
         after_request=json_errors_only,
         request_class=NexusRequest,
@@ -255,5 +222,21 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
         request_max_body_size=JSON_BODY_LIMIT,
         openapi_config=openapi_config(),
         state=State({"settings": settings}),
+        on_startup=[document_permissions],
         debug=False,
     )
+    app.asgi_handler = edge(app.asgi_handler, settings.cors_origins)
+    return app
+
+
+def document_permissions(app: Litestar) -> None:
+    """Add `x-permission` (and `x-extension`) to every operation from the route index (api.md §1.14)."""
+    schema = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            route = ROUTES_BY_OPERATION.get(operation["operationId"])
+            operation["x-permission"] = " | ".join(route.permission) if route else "public"
+            if route is not None and route.extension:
+                operation["x-extension"] = True

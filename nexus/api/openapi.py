@@ -24,8 +24,8 @@ _TITLES = {
 
 
 def errors_for(*statuses: int) -> dict[int, ResponseSpec]:
-    """Response entries for `statuses` plus the ones any route can answer (413, 415, 500, 503)."""
-    wanted = sorted({*statuses, 413, 415, 500, 503})
+    """Response entries for `statuses` plus the ones any route can answer (400 malformed body, 413, 415, 500, 503)."""
+    wanted = sorted({*statuses, 400, 413, 415, 500, 503})
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope,

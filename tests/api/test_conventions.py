@@ -318,7 +318,6 @@ async def test_request_id_is_echoed_when_valid_and_generated_otherwise(api: Clie
     _check_request_ids(await _handler_responses(api, _rid_headers(rid)), rid)
 
 
-@pytest.mark.xfail(strict=True, reason=OUTSIDE_HANDLERS)
 @pytest.mark.parametrize("rid", ["abc-123", None])
 async def test_request_id_on_router_level_responses(api: Client, rid: str | None) -> None:
     _check_request_ids(await _router_responses(api, _rid_headers(rid)), rid)
@@ -330,7 +329,6 @@ async def test_security_headers_on_every_handler_response(api: Client) -> None:
             assert resp.headers.get(name) == value, (resp.request.url, resp.status_code, name)
 
 
-@pytest.mark.xfail(strict=True, reason=OUTSIDE_HANDLERS)
 async def test_security_headers_on_router_level_responses(api: Client) -> None:
     for resp in await _router_responses(api, {}):
         for name, value in SECURITY_HEADERS.items():
@@ -425,7 +423,7 @@ async def test_preflight_from_an_allowed_origin_grants_the_request(
     api: Client, origin: str, path: str, method: str
 ) -> None:
     resp = await api.options(path, headers=preflight_headers(origin, method))
-    assert resp.status_code in (200, 204), resp.text  # 200 required: see the xfail test below
+    assert resp.status_code == 200, resp.text
     h = resp.headers
     assert h["access-control-allow-origin"] == origin
     assert h["access-control-allow-credentials"] == "true"
@@ -435,7 +433,6 @@ async def test_preflight_from_an_allowed_origin_grants_the_request(
     assert "origin" in csv_set(h.get("vary", ""))
 
 
-@pytest.mark.xfail(strict=True, reason=PREFLIGHT_204)
 async def test_preflight_answers_200(api: Client) -> None:
     resp = await api.options(LOGIN, headers=preflight_headers(ORIGIN))
     assert resp.status_code == 200
@@ -469,7 +466,6 @@ async def test_a_disallowed_origin_is_not_granted_and_not_rejected(api: Client) 
     assert "access-control-allow-origin" not in resp.headers
 
 
-@pytest.mark.xfail(strict=True, reason=DISALLOWED_HEADERS)
 async def test_a_disallowed_origin_gets_no_cors_headers_at_all(api: Client) -> None:
     for resp in (
         await api.get("/health", headers={"Origin": "https://evil.example"}),
@@ -490,7 +486,7 @@ async def test_cors_origins_setting_replaces_the_defaults(db_url: str) -> None:
     app = create_app(api_settings(db_url, CORS_ORIGINS="https://app.example.com, https://other.example.com"))
     async with AsyncTestClient(app=app) as client:
         resp = await client.options(LOGIN, headers=preflight_headers("https://other.example.com"))
-        assert resp.status_code in (200, 204)
+        assert resp.status_code == 200
         assert resp.headers["access-control-allow-origin"] == "https://other.example.com"
         resp = await client.options(LOGIN, headers=preflight_headers(ORIGIN))
         assert "access-control-allow-origin" not in resp.headers
@@ -644,9 +640,6 @@ async def test_auth_operations_document_their_errors_with_the_envelope(api: Clie
     _check_error_responses(doc, ops)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="GET /health and GET /api/v1 (nexus/api/app.py) document no error response (not even 500)"
-)
 async def test_every_operation_documents_its_errors_with_the_envelope(api: Client) -> None:
     doc = await openapi(api)
     _check_error_responses(doc, list(operations(doc)))
@@ -682,11 +675,6 @@ async def test_refresh_documents_invalid_token(api: Client) -> None:
     assert "INVALID_TOKEN" in description
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="route opt {'extension': True} / {'permission_name': ...} never reaches the document: no x-extension or"
-    " x-permission (api.md §1.14; belongs in the shared OpenAPI code, nexus/api/openapi.py / app.py)",
-)
 async def test_openapi_marks_extensions_and_permissions(api: Client) -> None:
     doc = await openapi(api)
     register = doc["paths"]["/api/v1/auth/register"]["post"]
@@ -714,11 +702,6 @@ class _Assets(HTMLParser):
                 self.urls.append(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after_request hook json_errors_only (nexus/api/app.py) reads response.media_type, which the static"
-    " files' ASGIFileResponse lacks: every /api/v1/docs/assets/* request answers 500",
-)
 async def test_docs_page_loads_its_assets_from_this_server(api: Client) -> None:
     resp = await api.get("/api/v1/docs")
     assert resp.status_code == 200
