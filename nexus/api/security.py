@@ -6,6 +6,7 @@ Guards run before Litestar reads the request body, which gives the precedence ap
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from litestar.connection import ASGIConnection
@@ -64,3 +65,54 @@ async def workspace_member(connection: AnyConnection, handler: BaseRouteHandler)
 
 def member_of(connection: AnyConnection) -> Member:
     return cast(Member, connection.state["member"])
+
+
+# -- routes that carry only a child id (/drafts/clauses/:id, /drifts/:id, /graph/nodes/:id, ...) ----------------
+# A loader does ONE primary-key lookup joined to the caller's active membership (the `*_for_member` queries) and
+# returns the row, or None when the id is unknown or the caller is not an active member there (both 404).
+ResourceLoader = Callable[[Context, str, str], Awaitable[Any]]
+RESOURCE_LOADERS: dict[str, tuple[str, ResourceLoader]] = {}
+
+
+def register_resource(kind: str, path_param: str, loader: ResourceLoader) -> None:
+    """Declare how the `resource_member` guard resolves `kind` (e.g. "clause") from the path parameter."""
+    RESOURCE_LOADERS[kind] = (path_param, loader)
+
+
+def member_from_row(row: Any, user_id: str) -> Member:
+    """The guard's Member from a `*_for_member` row (columns member_id, member_role, member_is_admin,
+    member_is_external, member_status, governance_rules, archived_at, workspace_id)."""
+    return Member(
+        workspace_id=row.workspace_id,
+        member_id=row.member_id,
+        user_id=user_id,
+        role=row.member_role,
+        is_admin=row.member_is_admin,
+        is_external=row.member_is_external,
+        status=row.member_status,
+        governance=workspace_service.governance_of(row.governance_rules),
+        archived=row.archived_at is not None,
+    )
+
+
+async def resource_member(connection: AnyConnection, handler: BaseRouteHandler) -> None:
+    """Guard for child-id routes: `opt={"resource": "clause", "permission": (...)}`.
+
+    404 when the id is unknown or the caller is not an active member of its workspace, then 403 without the
+    permission. The loaded row is `connection.state["resource"]`, the Member `connection.state["member"]`.
+    """
+    caller = await caller_of(connection)
+    param, loader = RESOURCE_LOADERS[handler.opt["resource"]]
+    resource_id = str(connection.path_params.get(param, ""))
+    what = str(handler.opt.get("resource_label", handler.opt["resource"].capitalize()))
+    row = await loader(context_of(connection), resource_id, caller.user_id) if 0 < len(resource_id) <= 64 else None
+    member = member_from_row(row, caller.user_id) if row is not None else None
+    permissions: tuple[Permission, ...] = handler.opt.get("permission", ())
+    connection.state["member"] = (
+        require(member, *permissions, what=what) if permissions else require_member(member, what=what)
+    )
+    connection.state["resource"] = row
+
+
+def resource_of(connection: AnyConnection) -> Any:
+    return connection.state["resource"]
