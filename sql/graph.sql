@@ -599,3 +599,280 @@ WHERE workspace_id = :workspace_id AND variable_id = :variable_id;
 -- Clause delete, before the clause row: its node and its variables' nodes, edges cascade (idx_graph_nodes_clause_id).
 DELETE FROM graph_nodes
 WHERE workspace_id = :workspace_id AND clause_id = :clause_id;
+
+-- name: sync_nodes(workspace_id, clause_ids, variable_ids)^
+-- D10 step 3: value/label/flags of these variables' nodes and flags of these clauses' nodes from the current rows,
+-- written only if different; returns the change of the drift/warning node counts (graph_nodes_pkey).
+-- Targets are MATERIALIZED: planned once (~1 ms less planning than inlined EXISTS copies), index-driven from ids.
+-- columns: drift_delta!, warning_delta!
+WITH var_target AS MATERIALIZED (
+    SELECT
+        n.id,
+        n.has_drift AS was_drift,
+        n.has_warning AS was_warning,
+        v.label,
+        coalesce(d.id IS NOT NULL, FALSE) AS has_drift,
+        coalesce(d.severity = 'HIGH', FALSE) AS has_warning,
+        CASE WHEN v.unit IS NULL OR v.unit = '' THEN v.value ELSE v.value || ' ' || v.unit END AS node_value
+    FROM unnest(:variable_ids::text[]) AS x (vid)
+    INNER JOIN graph_nodes AS n ON 'node-v-' || x.vid = n.id
+    INNER JOIN variables AS v ON x.vid = v.id AND n.variable_id = v.id
+    LEFT JOIN drift_items AS d ON x.vid = d.variable_id AND d.status = 'unresolved'
+    WHERE n.workspace_id = :workspace_id AND v.workspace_id = :workspace_id
+),
+
+clause_target AS MATERIALIZED (
+    SELECT
+        n.id,
+        n.has_drift AS was_drift,
+        n.has_warning AS was_warning,
+        c.is_sensitive,
+        exists(
+            SELECT 1 FROM drift_items AS d
+            WHERE d.clause_id = x.cid AND d.status = 'unresolved' AND d.workspace_id = :workspace_id
+        ) AS has_drift
+    FROM unnest(:clause_ids::text[]) AS x (cid)
+    INNER JOIN graph_nodes AS n ON 'node-c-' || x.cid = n.id
+    INNER JOIN clauses AS c ON x.cid = c.id AND n.clause_id = c.id
+    WHERE n.workspace_id = :workspace_id AND c.workspace_id = :workspace_id
+),
+
+var_written AS (
+    UPDATE graph_nodes AS g
+    SET label = t.label, value = t.node_value, has_drift = t.has_drift, has_warning = t.has_warning
+    FROM var_target AS t
+    WHERE
+        g.id = t.id
+        AND (g.label, g.value, g.has_drift, g.has_warning)
+        IS DISTINCT FROM (t.label::varchar, t.node_value, t.has_drift, t.has_warning)
+    RETURNING t.was_drift, t.was_warning, t.has_drift, t.has_warning
+),
+
+clause_written AS (
+    UPDATE graph_nodes AS g
+    SET has_drift = t.has_drift, has_warning = (t.is_sensitive AND t.has_drift)
+    FROM clause_target AS t
+    WHERE
+        g.id = t.id
+        AND (g.has_drift, g.has_warning) IS DISTINCT FROM (t.has_drift, t.is_sensitive AND t.has_drift)
+    RETURNING t.was_drift, t.was_warning, g.has_drift, g.has_warning
+),
+
+written AS (
+    SELECT
+        vw.was_drift,
+        vw.was_warning,
+        vw.has_drift,
+        vw.has_warning
+    FROM var_written AS vw
+    UNION ALL
+    SELECT
+        cw.was_drift,
+        cw.was_warning,
+        cw.has_drift,
+        cw.has_warning
+    FROM clause_written AS cw
+)
+
+SELECT
+    (count(*) FILTER (WHERE w.has_drift) - count(*) FILTER (WHERE w.was_drift))::integer AS drift_delta,
+    (count(*) FILTER (WHERE w.has_warning) - count(*) FILTER (WHERE w.was_warning))::integer AS warning_delta
+FROM written AS w;
+
+-- name: sync_all_nodes(workspace_id)$
+-- Recompute (§8.6) step 3: every node's value/label/flags from the current rows, written only if different
+-- (idx_graph_nodes_workspace_id); returns the number of nodes written.
+WITH var_target AS (
+    SELECT
+        n.id,
+        v.label,
+        coalesce(d.id IS NOT NULL, FALSE) AS has_drift,
+        coalesce(d.severity = 'HIGH', FALSE) AS has_warning,
+        CASE WHEN v.unit IS NULL OR v.unit = '' THEN v.value ELSE v.value || ' ' || v.unit END AS node_value
+    FROM graph_nodes AS n
+    INNER JOIN variables AS v ON n.workspace_id = v.workspace_id AND n.variable_id = v.id
+    LEFT JOIN drift_items AS d
+        ON v.workspace_id = d.workspace_id AND v.id = d.variable_id AND d.status = 'unresolved'
+    WHERE n.workspace_id = :workspace_id
+),
+
+clause_target AS (
+    SELECT
+        n.id,
+        c.is_sensitive,
+        exists(
+            SELECT 1 FROM drift_items AS d
+            WHERE d.workspace_id = c.workspace_id AND d.clause_id = c.id AND d.status = 'unresolved'
+        ) AS has_drift
+    FROM graph_nodes AS n
+    INNER JOIN clauses AS c ON n.workspace_id = c.workspace_id AND n.clause_id = c.id
+    WHERE n.workspace_id = :workspace_id AND n.variable_id IS NULL
+),
+
+var_written AS (
+    UPDATE graph_nodes AS g
+    SET label = t.label, value = t.node_value, has_drift = t.has_drift, has_warning = t.has_warning
+    FROM var_target AS t
+    WHERE
+        g.id = t.id
+        AND (g.label, g.value, g.has_drift, g.has_warning)
+        IS DISTINCT FROM (t.label::varchar, t.node_value, t.has_drift, t.has_warning)
+    RETURNING g.id
+),
+
+clause_written AS (
+    UPDATE graph_nodes AS g
+    SET has_drift = t.has_drift, has_warning = (t.is_sensitive AND t.has_drift)
+    FROM clause_target AS t
+    WHERE
+        g.id = t.id
+        AND (g.has_drift, g.has_warning) IS DISTINCT FROM (t.has_drift, t.is_sensitive AND t.has_drift)
+    RETURNING g.id
+)
+
+SELECT ((SELECT count(*) FROM var_written) + (SELECT count(*) FROM clause_written))::integer AS written;
+
+-- name: adjust_graph_state(workspace_id, drift_delta, warning_delta)!
+-- D10 step 4 by difference: drift/warning node counts moved by the deltas, integrity from the cached counts
+-- (§7.5, same formula as refresh_graph_state); call under lock_graph_state (uq_graph_state_workspace_id).
+UPDATE graph_state
+SET
+    drift_node_count = drift_node_count + :drift_delta::integer,
+    warning_node_count = warning_node_count + :warning_delta::integer,
+    integrity_score = CASE
+        WHEN node_count = 0 THEN 100
+        ELSE
+            (
+                201 * node_count
+                - 60 * (drift_node_count + :drift_delta::integer)
+                - 40 * (warning_node_count + :warning_delta::integer)
+            )
+            / (2 * node_count)
+    END
+WHERE workspace_id = :workspace_id AND (:drift_delta::integer <> 0 OR :warning_delta::integer <> 0);
+
+-- name: impact_reach_downstream(workspace_id, node_id, max_depth)
+-- Impact (§7.7) downstream: each reachable node once at its minimal distance with every predecessor (`vias`) at
+-- that distance; the service rebuilds the smallest path from them. One cycle-safe UNION walk (graph_edges index).
+-- columns: distance!, vias!
+-- row: ImpactReachRow
+WITH RECURSIVE walk (node_id, distance, via_id) AS (
+    SELECT
+        e.target_id,
+        1,
+        e.source_id
+    FROM graph_edges AS e
+    WHERE e.workspace_id = :workspace_id AND e.source_id = :node_id AND :max_depth::integer >= 1
+    UNION
+    SELECT
+        e.target_id,
+        w.distance + 1,
+        e.source_id
+    FROM walk AS w
+    INNER JOIN graph_edges AS e ON w.node_id = e.source_id
+    WHERE e.workspace_id = :workspace_id AND w.distance < :max_depth::integer
+),
+
+best AS (
+    SELECT
+        node_id,
+        min(distance) AS distance
+    FROM walk
+    WHERE node_id <> :node_id
+    GROUP BY node_id
+)
+
+SELECT
+    n.id,
+    n.workspace_id,
+    n.label,
+    n.type,
+    n.clause_id,
+    n.variable_id,
+    n.value,
+    n.has_drift,
+    n.has_warning,
+    n.created_at,
+    n.updated_at,
+    b.distance,
+    array_agg(w.via_id ORDER BY w.via_id) AS vias
+FROM best AS b
+INNER JOIN walk AS w ON b.node_id = w.node_id AND b.distance = w.distance
+INNER JOIN graph_nodes AS n ON b.node_id = n.id
+WHERE n.workspace_id = :workspace_id
+GROUP BY n.id, b.distance
+ORDER BY b.distance, n.id;
+
+-- name: impact_reach_upstream(workspace_id, node_id, max_depth)
+-- Impact (§7.7) upstream (target→source): impact_reach_downstream with the edges reversed (idx_graph_edges_target_id).
+-- columns: distance!, vias!
+-- row: ImpactReachRow
+WITH RECURSIVE walk (node_id, distance, via_id) AS (
+    SELECT
+        e.source_id,
+        1,
+        e.target_id
+    FROM graph_edges AS e
+    WHERE e.workspace_id = :workspace_id AND e.target_id = :node_id AND :max_depth::integer >= 1
+    UNION
+    SELECT
+        e.source_id,
+        w.distance + 1,
+        e.target_id
+    FROM walk AS w
+    INNER JOIN graph_edges AS e ON w.node_id = e.target_id
+    WHERE e.workspace_id = :workspace_id AND w.distance < :max_depth::integer
+),
+
+best AS (
+    SELECT
+        node_id,
+        min(distance) AS distance
+    FROM walk
+    WHERE node_id <> :node_id
+    GROUP BY node_id
+)
+
+SELECT
+    n.id,
+    n.workspace_id,
+    n.label,
+    n.type,
+    n.clause_id,
+    n.variable_id,
+    n.value,
+    n.has_drift,
+    n.has_warning,
+    n.created_at,
+    n.updated_at,
+    b.distance,
+    array_agg(w.via_id ORDER BY w.via_id) AS vias
+FROM best AS b
+INNER JOIN walk AS w ON b.node_id = w.node_id AND b.distance = w.distance
+INNER JOIN graph_nodes AS n ON b.node_id = n.id
+WHERE n.workspace_id = :workspace_id
+GROUP BY n.id, b.distance
+ORDER BY b.distance, n.id;
+
+-- name: list_edges_within(workspace_id, node_ids)
+-- Impact `edges`: edges with both ends in a large node set, the set hashed once (hash semi-joins instead of
+-- `= any(array)` per row) (idx_graph_edges_workspace_id).
+-- row: EdgeRow
+WITH ids AS (
+    SELECT DISTINCT t.id
+    FROM unnest(:node_ids::text[]) AS t (id)
+)
+
+SELECT
+    e.id,
+    e.workspace_id,
+    e.source_id,
+    e.target_id,
+    e.weight,
+    e.created_at
+FROM graph_edges AS e
+WHERE
+    e.workspace_id = :workspace_id
+    AND e.source_id IN (SELECT ids.id FROM ids)
+    AND e.target_id IN (SELECT ids.id FROM ids)
+ORDER BY e.id;
