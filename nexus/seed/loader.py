@@ -16,6 +16,7 @@ from nexus.db.queries import seed as q
 from nexus.domain import passwords
 from nexus.domain.passwords import PasswordProfile
 from nexus.seed import data
+from nexus.services import graph as graph_service
 
 SeedOutcome = Literal["seeded", "already seeded"]
 
@@ -193,6 +194,10 @@ async def _insert_all(conn: psycopg.AsyncConnection[Any], ph: PasswordHasher) ->
             created_at=d.created_at,
             updated_at=d.updated_at,
         )
+    # The normal graph build per workspace, clock = its last_sync_at, no GRAPH_SYNC (demo-data.md §0, §7).
+    for w in data.WORKSPACES:
+        assert w.last_sync_at is not None
+        await graph_service.build(conn, workspace_id=w.id, now=w.last_sync_at)
     for rs in data.RECON_SESSIONS:
         await q.insert_reconciliation_session(
             conn,

@@ -26,6 +26,7 @@ from nexus.db.queries import workspaces as workspaces_q
 from nexus.db.queries.enums import AuditEventType, ClauseType, MemberRole, MemberStatus
 from nexus.domain.errors import AlreadyMember, Conflict, NotFound, ValidationFailed
 from nexus.domain.permissions import DEFAULT_GOVERNANCE, GOVERNANCE_KEYS, Member, effective_permissions
+from nexus.services import graph as graph_service
 from nexus.services.context import Caller, Context
 
 MAX_ID_LENGTH: Final = 64
@@ -287,6 +288,8 @@ async def create_workspace(
                 sensitive=[c.is_sensitive for c in clauses],
                 last_modified_by=caller.user_id,
             )
+        created = await _workspace(conn, workspace_id)
+        await graph_service.build(conn, workspace_id=workspace_id, now=created.created_at)  # no GRAPH_SYNC (§4.1)
         workspace = await _workspace(conn, workspace_id)
         member = await _member(conn, workspace_id, member_id)
         await _audit(

@@ -59,3 +59,12 @@ WHERE (SELECT count(*) FROM nodes) > 0;
 -- name: vacuum_analyze_graph()!
 -- Production-like planner inputs for the graph tables (autocommit only: VACUUM cannot run in a transaction).
 VACUUM (ANALYZE) graph_nodes, graph_edges;
+
+-- name: forget_demo_graph()!
+-- These query tests build the demo graph themselves: start from the seed as it was before the build existed.
+DELETE FROM graph_edges;
+DELETE FROM graph_nodes;
+UPDATE graph_state SET
+    integrity_score = 100, node_count = 0, edge_count = 0, drift_node_count = 0, warning_node_count = 0,
+    last_computed_at = NULL;
+UPDATE workspaces SET last_sync_at = created_at;
