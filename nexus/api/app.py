@@ -23,8 +23,11 @@ from litestar.static_files import create_static_files_router
 from psycopg_pool import PoolTimeout
 
 from nexus.api.auth import AuthController
+from nexus.api.drafting import DraftsController, WorkspaceDraftingController
+from nexus.api.drift import DriftController
 from nexus.api.edge import edge
 from nexus.api.errors import EXCEPTION_HANDLERS, error_response
+from nexus.api.graph import GraphController
 from nexus.api.openapi import errors_for
 from nexus.api.request import NexusRequest
 from nexus.api.workspaces import InvitationController, WorkspaceController
@@ -211,6 +214,10 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
             AuthController,
             WorkspaceController,
             InvitationController,
+            WorkspaceDraftingController,
+            DraftsController,
+            GraphController,
+            DriftController,
             *extra,
         ],
         lifespan=[lifespan],

@@ -12,7 +12,7 @@ from typing import Any, cast
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from nexus.domain.errors import Unauthorized
+from nexus.domain.errors import NotFound, Unauthorized
 from nexus.domain.permissions import Member, Permission, require, require_member
 from nexus.services import auth as auth_service
 from nexus.services import workspaces as workspace_service
@@ -46,9 +46,18 @@ async def caller_of(connection: AnyConnection) -> Caller:
     return (await live_session(connection)).caller
 
 
+def require_possible_ids(connection: AnyConnection) -> None:
+    """Path ids are opaque (api.md §1.5), but one holding U+0000 cannot exist (PostgreSQL text cannot store it,
+    psycopg refuses to send it): 404 like any unknown id, never a database error. Runs after authentication (401
+    first) and before any lookup."""
+    if any(isinstance(value, str) and "\x00" in value for value in connection.path_params.values()):
+        raise NotFound("Not found")
+
+
 async def authenticated(connection: AnyConnection, _handler: BaseRouteHandler) -> None:
     """Guard for `auth` routes: a valid access token whose session is live."""
     await live_session(connection)
+    require_possible_ids(connection)
 
 
 async def workspace_member(connection: AnyConnection, handler: BaseRouteHandler) -> None:
@@ -57,6 +66,7 @@ async def workspace_member(connection: AnyConnection, handler: BaseRouteHandler)
     The route declares `opt={"permission": (...)}`; an empty tuple means any active member.
     """
     caller = await caller_of(connection)
+    require_possible_ids(connection)
     workspace_id = str(connection.path_params.get("workspace_id", ""))
     member = await workspace_service.membership(context_of(connection), workspace_id, caller.user_id)
     permissions: tuple[Permission, ...] = handler.opt.get("permission", ())
@@ -102,6 +112,7 @@ async def resource_member(connection: AnyConnection, handler: BaseRouteHandler) 
     permission. The loaded row is `connection.state["resource"]`, the Member `connection.state["member"]`.
     """
     caller = await caller_of(connection)
+    require_possible_ids(connection)
     param, loader = RESOURCE_LOADERS[handler.opt["resource"]]
     resource_id = str(connection.path_params.get(param, ""))
     what = str(handler.opt.get("resource_label", handler.opt["resource"].capitalize()))
