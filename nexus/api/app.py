@@ -245,5 +245,7 @@ def document_permissions(app: Litestar) -> None:
                 continue
             route = ROUTES_BY_OPERATION.get(operation["operationId"])
             operation["x-permission"] = " | ".join(route.permission) if route else "public"
+            if route is not None and route.permission != ("public",):
+                operation["security"] = [{"bearer": []}]
             if route is not None and route.extension:
                 operation["x-extension"] = True
