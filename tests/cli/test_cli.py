@@ -118,6 +118,17 @@ def test_nexus_up_embedded_end_to_end() -> None:
                 {"email": "sarah.chen@bankco.com", "password": "Password123"},
             )
             assert status == 200 and login["success"] is True
+            token = login["data"]["accessToken"]  # type: ignore[index]
+            auth = {"Authorization": f"Bearer {token}"}
+            workspaces = httpx.get(f"http://127.0.0.1:{port}/api/v1/workspaces", headers=auth, timeout=5).json()
+            assert [w["id"] for w in workspaces["workspaces"]] == ["ws-003", "ws-002", "ws-001"]
+            members = httpx.get(f"http://127.0.0.1:{port}/api/v1/workspaces/ws-001/members", headers=auth, timeout=5)
+            assert {m["user"]["email"] for m in members.json()["members"]} == {
+                "sarah.chen@bankco.com",
+                "james.wilson@legalfirm.com",
+                "maria.garcia@bankco.com",
+                "david.kim@investco.com",
+            }
         finally:
             proc.send_signal(signal.SIGINT)
             output, _ = proc.communicate(timeout=60)
