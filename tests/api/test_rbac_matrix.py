@@ -1,14 +1,22 @@
 """The role x endpoint matrix, generated from the permission table (domain.md §1, api.md §5 walking rule).
 
-For every workspace-scoped route of the route index: strangers, pending and removed members get 404; each role x
-isAdmin x isExternal, with `externalCounselReadOnly` off and on, gets 403 exactly when `effective_permissions`
-lacks the route's permission, and otherwise is let through (anything but 401/403/404; 400 or 409 are fine, since
-the matrix sends empty bodies and permission is checked before validation).
+For every workspace-scoped route of the route index (workspace routes `/workspaces/{id}...`, child-id routes
+`/drafts/clauses/{clauseId}...`, `/drafts/variables/{variableId}`, `/graph/{workspaceId}...`,
+`/graph/nodes/{nodeId}...`, `/drifts/{driftId}...`, and the query/body-scoped `/drifts...` routes): strangers,
+pending and removed members get 404; each role x isAdmin x isExternal, with `externalCounselReadOnly` off and on,
+gets 403 exactly when `effective_permissions` lacks the route's permission, and otherwise is let through (anything
+but 401/403/404; 400 or 409 are fine, since the matrix sends empty bodies and permission is checked before
+validation).
+
+Each combination runs against real resources the owner sets up through the API in a fresh workspace: clauses
+imported from `clausesText`, a variable bound off its baseline (so an open drift exists) and a graph sync (so
+nodes exist). Destructive routes run last, in a fixed order, so they cannot mask the other routes' answers.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,10 +26,46 @@ from nexus.domain.permissions import DEFAULT_GOVERNANCE, ROLES, ROUTES, Route, e
 
 Client = AsyncTestClient[Any]
 PASSWORD = "password-123"
+CLAUSES_TEXT = '1. Definitions\n"Margin" means the margin.\n2. Interest\nThe Margin is 200 basis points.'
 
-WORKSPACE_ROUTES = [r for r in ROUTES if "{id}" in r.path and r.permission not in (("pending invitee",),)]
-# Deletions last: archiving the workspace or removing the target member must not mask the other routes' answers.
-WORKSPACE_ROUTES.sort(key=lambda r: r.method == "DELETE")
+NOT_WORKSPACE_SCOPED = {"public", "auth", "pending invitee"}
+WORKSPACE_ROUTES = [r for r in ROUTES if not NOT_WORKSPACE_SCOPED & set(r.permission)]
+# Destructive routes last, in this order: unlock while the clause is still unlocked (domain.md §5.3), then lock,
+# then the deletions (variable, clause, member, and archiving the workspace last of all).
+DESTRUCTIVE = [
+    ("DELETE", "/drafts/clauses/{clauseId}/lock"),
+    ("POST", "/drafts/clauses/{clauseId}/lock"),
+    ("DELETE", "/drafts/variables/{variableId}"),
+    ("DELETE", "/drafts/clauses/{clauseId}"),
+    ("DELETE", "/workspaces/{id}/members/{memberId}"),
+    ("DELETE", "/workspaces/{id}"),
+]
+WORKSPACE_ROUTES.sort(
+    key=lambda r: DESTRUCTIVE.index((r.method, r.path)) + 1 if (r.method, r.path) in DESTRUCTIVE else 0
+)
+PLACEHOLDERS = ("{id}", "{workspaceId}", "{clauseId}", "{variableId}", "{nodeId}", "{driftId}")
+
+
+def test_the_matrix_walks_every_workspace_scoped_route() -> None:
+    """Every walked route names its workspace: a path placeholder, or `workspaceId` in the query/body (`/drifts`)."""
+    for route in WORKSPACE_ROUTES:
+        assert any(p in route.path for p in PLACEHOLDERS) or route.path.startswith("/drifts"), route
+    walked = {(r.method, r.path) for r in WORKSPACE_ROUTES}
+    assert set(DESTRUCTIVE) <= walked
+    prefixes = ("/workspaces/{id}", "/drafts/", "/graph/", "/drifts")
+    for route in ROUTES:
+        if route.path.startswith(prefixes) and route.permission != ("pending invitee",):
+            assert (route.method, route.path) in walked, route
+
+
+@dataclass(frozen=True)
+class Resources:
+    ws: str
+    member_id: str
+    clause_id: str
+    variable_id: str
+    node_id: str
+    drift_id: str
 
 
 async def _user(api: Client, name: str) -> str:
@@ -39,11 +83,44 @@ def _auth(token: str) -> dict[str, str]:
 async def _workspace(api: Client, owner: str) -> str:
     response = await api.post(
         "/api/v1/workspaces",
-        json={"name": "Matrix deal", "currency": "usd", "amount": 1000000, "standard": "LMA"},
+        json={
+            "name": "Matrix deal",
+            "currency": "usd",
+            "amount": 1000000,
+            "standard": "LMA",
+            "clausesText": CLAUSES_TEXT,
+        },
         headers=_auth(owner),
     )
     assert response.status_code == 201, response.text
     return str(response.json()["workspace"]["id"])
+
+
+async def _resources(api: Client, owner: str, ws: str, member_id: str) -> Resources:
+    """The owner's real resources in `ws`: the interest clause, a variable off its baseline (an open drift), the
+    clause's graph node after a sync, and that drift."""
+    response = await api.get(f"/api/v1/workspaces/{ws}/clauses", headers=_auth(owner))
+    assert response.status_code == 200, response.text
+    clauses = [c["id"] for c in response.json()["clauses"] if "basis points" in c["body"]]
+    assert len(clauses) == 1, response.text
+    clause_id = str(clauses[0])
+    response = await api.post(
+        f"/api/v1/workspaces/{ws}/variables",
+        json={"clauseId": clause_id, "label": "Margin", "type": "financial", "value": "250", "baselineValue": "200"},
+        headers=_auth(owner),
+    )
+    assert response.status_code == 201, response.text
+    variable_id = str(response.json()["variable"]["id"])
+    response = await api.post(f"/api/v1/workspaces/{ws}/sync", headers=_auth(owner))
+    assert response.status_code == 200, response.text
+    node_id = f"node-c-{clause_id}"
+    response = await api.get(f"/api/v1/graph/nodes/{node_id}", headers=_auth(owner))
+    assert response.status_code == 200, response.text
+    response = await api.get("/api/v1/drifts", params={"workspaceId": ws}, headers=_auth(owner))
+    assert response.status_code == 200, response.text
+    drifts = [d for d in response.json()["driftItems"] if d["variableId"] == variable_id]
+    assert len(drifts) == 1, response.text
+    return Resources(ws, member_id, clause_id, variable_id, node_id, str(drifts[0]["id"]))
 
 
 async def _invite(api: Client, owner: str, ws: str, name: str, role: str, external: bool = False) -> str:
@@ -61,9 +138,26 @@ async def _accept(api: Client, token: str, ws: str) -> None:
     assert response.status_code == 200, response.text
 
 
-async def _call(api: Client, token: str, route: Route, ws: str, member_id: str) -> int:
-    path = "/api/v1" + route.path.replace("{id}", ws).replace("{memberId}", member_id)
-    response = await api.request(route.method, path, json={}, headers=_auth(token))
+async def _call(api: Client, token: str, route: Route, res: Resources) -> int:
+    path = route.path
+    for placeholder, value in (
+        ("{id}", res.ws),
+        ("{workspaceId}", res.ws),
+        ("{memberId}", res.member_id),
+        ("{clauseId}", res.clause_id),
+        ("{variableId}", res.variable_id),
+        ("{nodeId}", res.node_id),
+        ("{driftId}", res.drift_id),
+    ):
+        path = path.replace(placeholder, value)
+    body: dict[str, str] = {}
+    params: dict[str, str] = {}
+    if "{" not in route.path:  # /drifts, /drifts/high-drift-count, /drifts/publish-blocked, POST /drifts/recompute
+        if route.method == "GET":
+            params["workspaceId"] = res.ws
+        else:
+            body["workspaceId"] = res.ws
+    response = await api.request(route.method, "/api/v1" + path, params=params, json=body, headers=_auth(token))
     assert response.status_code == 204 or response.headers["content-type"].startswith("application/json")
     return response.status_code
 
@@ -81,12 +175,16 @@ async def test_non_members_get_404_on_every_workspace_route(api: Client) -> None
     await _accept(api, removed, ws)
     response = await api.delete(f"/api/v1/workspaces/{ws}/members/{removed_id}", headers=_auth(owner))
     assert response.status_code == 204
+    res = await _resources(api, owner, ws, target)
 
+    failures = []
     for route, (who, token) in itertools.product(
         WORKSPACE_ROUTES, [("stranger", stranger), ("pending", pending), ("removed", removed)]
     ):
-        status = await _call(api, token, route, ws, target)
-        assert status == 404, f"{who} {route.method} {route.path} -> {status}"
+        status = await _call(api, token, route, res)
+        if status != 404:
+            failures.append(f"{who} {route.method} {route.path} -> {status}, expected 404")
+    assert not failures, "\n".join(failures)
 
 
 COMBOS = [
@@ -96,6 +194,15 @@ COMBOS = [
     for is_external in (False, True)
     for read_only in (False, True)
 ]
+
+
+def _allowed(route: Route, granted: frozenset[str]) -> bool:
+    if route.permission == ("holder or workspace:admin",):
+        # The caller never holds the lock; unlocking an unlocked clause is 200 for callers holding
+        # workspace:admin or draft:lockSection, 403 for everyone else (domain.md §5.3).
+        return "workspace:admin" in granted or "draft:lockSection" in granted
+    needed = [p for p in route.permission if p != "member"]
+    return not needed or any(p in granted for p in needed)
 
 
 @pytest.mark.parametrize(("role", "is_admin", "is_external", "read_only"), COMBOS)
@@ -121,13 +228,15 @@ async def test_each_role_gets_403_exactly_when_the_table_says(
         )
         assert response.status_code == 200, response.text
     granted = effective_permissions(role, is_admin, is_external, governance)  # type: ignore[arg-type]
+    res = await _resources(api, owner, ws, target)
 
+    failures = []
     for route in WORKSPACE_ROUTES:
-        needed = [p for p in route.permission if p != "member"]
-        allowed = not needed or any(p in granted for p in needed)
-        status = await _call(api, caller, route, ws, target)
+        status = await _call(api, caller, route, res)
         label = f"{role} admin={is_admin} external={is_external} readOnly={read_only}: {route.method} {route.path}"
-        if allowed:
-            assert status not in (401, 403, 404), f"{label} -> {status}, expected to be let through"
-        else:
-            assert status == 403, f"{label} -> {status}, expected 403"
+        if _allowed(route, granted):
+            if status in (401, 403, 404):
+                failures.append(f"{label} -> {status}, expected to be let through")
+        elif status != 403:
+            failures.append(f"{label} -> {status}, expected 403")
+    assert not failures, "\n".join(failures)
