@@ -313,7 +313,7 @@ async def test_lock_unlock_cycle(demo_api: Client, db: Conn) -> None:
 
 
 async def test_governance_lock_blocks_everyone_admin_unlocks(demo_api: Client, db: Conn) -> None:
-    db.execute("UPDATE clauses SET is_locked = true, locked_by = NULL, locked_at = now() WHERE id = 'clause-009'")
+    Q.lock_clause(db, clause_id="clause-009", locked_by=None)
     sarah = await auth(demo_api, SARAH)
     err = assert_error(
         await demo_api.patch(f"{CLAUSES}/clause-009", headers=sarah, json={"newBody": "x"}), 409, "LOCKED"
@@ -438,7 +438,7 @@ async def test_clause_variables(demo_api: Client) -> None:
 
 
 async def test_archived_workspace_rejects_writes(demo_api: Client, db: Conn) -> None:
-    db.execute("UPDATE workspaces SET archived_at = now() WHERE id = 'ws-001'")
+    Q.archive_workspace(db, workspace_id="ws-001")
     sarah = await auth(demo_api, SARAH)
     assert (await demo_api.get(f"{CLAUSES}/clause-008", headers=sarah)).status_code == 200
     for resp in (
@@ -451,24 +451,29 @@ async def test_archived_workspace_rejects_writes(demo_api: Client, db: Conn) -> 
 
 
 async def test_body_edit_follows_and_closes_clause_level_drift(demo_api: Client, db: Conn) -> None:
-    original = db.execute("SELECT body FROM clauses WHERE id = 'clause-009'").fetchone()
+    original = Q.clause_body(db, clause_id="clause-009")
     assert original is not None
-    db.execute(
-        """INSERT INTO drift_items (id, workspace_id, clause_id, title, type, severity, baseline_value,
-               baseline_approved_at, current_value, current_modified_at, current_modified_by)
-           VALUES ('drift-c9', 'ws-001', 'clause-009', 'Representations Text Change', 'general', 'LOW', %s,
-               now(), 'Edited.', now(), 'user-001')""",
-        (original["body"],),
+    Q.insert_clause_level_drift(
+        db,
+        id="drift-c9",
+        workspace_id="ws-001",
+        clause_id="clause-009",
+        title="Representations Text Change",
+        type="general",
+        severity="LOW",
+        baseline_value=original["body"],
+        current_value="Edited.",
+        current_modified_by="user-001",
     )
     sarah = await auth(demo_api, SARAH)
     resp = await demo_api.patch(f"{CLAUSES}/clause-009", headers=sarah, json={"newBody": "Edited again."})
     assert resp.status_code == 200, resp.text
-    row = db.execute("SELECT status::text AS status, current_value FROM drift_items WHERE id = 'drift-c9'").fetchone()
+    row = Q.drift_value_state(db, drift_id="drift-c9")
     assert row == {"status": "unresolved", "current_value": "Edited again."}
 
     resp = await demo_api.patch(f"{CLAUSES}/clause-009", headers=sarah, json={"newBody": original["body"]})
     assert resp.status_code == 200, resp.text
-    row = db.execute("SELECT status::text AS status, approval_reason FROM drift_items WHERE id = 'drift-c9'").fetchone()
+    row = Q.drift_approval_state(db, drift_id="drift-c9")
     assert row == {"status": "reverted", "approval_reason": "System: value returned to baseline"}
     tail = events(db, "ws-001")[-2:]
     assert [e["event_type"] for e in tail] == ["CLAUSE_EDIT", "DRIFT_REVERT"]

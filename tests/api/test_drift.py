@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import aiosql
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
@@ -14,6 +16,7 @@ from psycopg.rows import dict_row
 
 pytestmark = pytest.mark.anyio
 
+Q: Any = aiosql.from_path(Path(__file__).resolve().parents[1] / "sql" / "drift_api_tests.sql", "psycopg")
 Client = AsyncTestClient[Any]
 Conn = psycopg.Connection[dict[str, Any]]
 D = "/api/v1/drifts"
@@ -68,32 +71,30 @@ def assert_error(resp: Any, status: int, code: str) -> dict[str, Any]:
 
 
 def drift_row(db: Conn, drift_id: str) -> dict[str, Any]:
-    row = db.execute("SELECT * FROM drift_items WHERE id = %s", (drift_id,)).fetchone()
+    row: dict[str, Any] | None = Q.drift_row(db, drift_id=drift_id)
     assert row is not None
     return row
 
 
 def variable_row(db: Conn, variable_id: str) -> dict[str, Any]:
-    row = db.execute("SELECT * FROM variables WHERE id = %s", (variable_id,)).fetchone()
+    row: dict[str, Any] | None = Q.variable_row(db, variable_id=variable_id)
     assert row is not None
     return row
 
 
 def drift_events(db: Conn, drift_id: str) -> list[dict[str, Any]]:
-    return db.execute(
-        "SELECT * FROM audit_events WHERE target_type = 'drift' AND target_id = %s ORDER BY seq", (drift_id,)
-    ).fetchall()
+    return list(Q.drift_events(db, drift_id=drift_id))
 
 
 def event_count(db: Conn, workspace_id: str) -> int:
-    row = db.execute("SELECT count(*) AS n FROM audit_events WHERE workspace_id = %s", (workspace_id,)).fetchone()
-    assert row is not None
-    return int(row["n"])
+    n = Q.count_workspace_events(db, workspace_id=workspace_id)
+    assert n is not None
+    return int(n)
 
 
 def graph_built(db: Conn, workspace_id: str) -> bool:
-    row = db.execute("SELECT count(*) AS n FROM graph_nodes WHERE workspace_id = %s", (workspace_id,)).fetchone()
-    return row is not None and int(row["n"]) > 0
+    n = Q.count_graph_nodes(db, workspace_id=workspace_id)
+    return n is not None and int(n) > 0
 
 
 # -- reads ------------------------------------------------------------------------------------------------------
@@ -283,9 +284,7 @@ async def test_risk_approval_then_override(demo_api: Client, db: Conn) -> None:
     assert events[1]["after_state"] == {"status": "overridden", "baselineValue": "275"}
     assert (events[1]["reason"], events[1]["reason_category"]) == (REASON["reason"], REASON["reasonCategory"])
     # no new drift opened for var-002 (value = baseline)
-    open_rows = db.execute(
-        "SELECT id FROM drift_items WHERE variable_id = 'var-002' AND status = 'unresolved'"
-    ).fetchall()
+    open_rows = list(Q.open_drifts_of_variable(db, variable_id="var-002"))
     assert open_rows == []
     resp = await demo_api.get(f"{D}/high-drift-count", params={"workspaceId": "ws-001"}, headers=sarah)
     assert resp.json()["count"] == 1
@@ -313,8 +312,8 @@ async def test_revert_restores_value_with_one_event(demo_api: Client, db: Conn) 
     assert events[0]["before_state"] == {"status": "unresolved", "currentValue": "275"}
     assert events[0]["after_state"] == {"status": "reverted", "currentValue": "250"}
     assert event_count(db, "ws-001") == before + 1
-    open_rows = db.execute("SELECT id FROM drift_items WHERE variable_id = 'var-002' AND status = 'unresolved'")
-    assert open_rows.fetchall() == []
+    open_rows = list(Q.open_drifts_of_variable(db, variable_id="var-002"))
+    assert open_rows == []
     assert_error(await demo_api.post(f"{D}/drift-001/revert", json=REASON, headers=sarah), 409, "CONFLICT")
     # drift-003 is approved: revert and approve are only from unresolved
     assert_error(await demo_api.post(f"{D}/drift-003/revert", json=REASON, headers=sarah), 409, "CONFLICT")
@@ -328,7 +327,7 @@ async def test_override_refused_when_variable_changed_after_approval(demo_api: C
     resp = await demo_api.post(f"{D}/drift-001/approve", json=REASON, headers=maria)
     assert resp.status_code == 200, resp.text
     # the variable moves on after the approval (direct write: the variable PATCH route is not ours)
-    db.execute("UPDATE variables SET value = '300' WHERE id = 'var-002'")
+    Q.set_variable_value(db, variable_id="var-002", value="300")
     body = assert_error(await demo_api.post(f"{D}/drift-001/override", json=REASON, headers=sarah), 409, "CONFLICT")
     assert "variable changed after approval" in body["error"]["message"]
     assert variable_row(db, "var-002")["baseline_value"] == "250"
@@ -352,8 +351,8 @@ async def test_concurrent_approve_and_revert_one_wins(demo_api: Client, db: Conn
 async def test_recompute_is_idempotent(demo_api: Client, db: Conn) -> None:
     sarah = await login(demo_api, SARAH)
     james = await login(demo_api, JAMES)
-    snapshot = db.execute("SELECT id, status, updated_at FROM drift_items ORDER BY id").fetchall()
-    events = db.execute("SELECT count(*) AS n FROM audit_events").fetchone()
+    snapshot = list(Q.drift_states(db))
+    events = Q.count_all_events(db)
     expected = {"ws-001": 2, "ws-002": 0}
     for ws, count in expected.items():
         resp = await demo_api.post(f"{D}/recompute", json={"workspaceId": ws}, headers=sarah)
@@ -361,8 +360,8 @@ async def test_recompute_is_idempotent(demo_api: Client, db: Conn) -> None:
         assert resp.json() == {"success": True, "driftCount": count}
     resp = await demo_api.post(f"{D}/recompute", json={"workspaceId": "ws-003"}, headers=james)
     assert resp.json() == {"success": True, "driftCount": 1}
-    assert db.execute("SELECT id, status, updated_at FROM drift_items ORDER BY id").fetchall() == snapshot
-    assert db.execute("SELECT count(*) AS n FROM audit_events").fetchone() == events
+    assert list(Q.drift_states(db)) == snapshot
+    assert Q.count_all_events(db) == events
     maria = await login(demo_api, MARIA)
     resp = await demo_api.post(f"{D}/recompute", json={"workspaceId": "ws-001"}, headers=maria)
     assert_error(resp, 403, "PERMISSION_DENIED")
@@ -393,20 +392,18 @@ async def test_definition_drift_approval_locks_clause_under_governance(demo_api:
     assert resp.status_code == 200, resp.text
     var = variable_row(db, "var-007")
     assert var["clause_id"] == "clause-007"
-    db.execute("UPDATE variables SET value = value || ' (amended)' WHERE id = 'var-007'")
-    db.execute("UPDATE clauses SET is_locked = true, locked_by = 'user-001', locked_at = now() WHERE id = 'clause-007'")
+    Q.append_to_variable_value(db, variable_id="var-007", suffix=" (amended)")
+    Q.lock_clause(db, clause_id="clause-007", locked_by="user-001")
     resp = await demo_api.post(f"{D}/recompute", json={"workspaceId": "ws-001"}, headers=sarah)
     assert resp.json()["driftCount"] == 3
-    drift = db.execute("SELECT id, type FROM drift_items WHERE variable_id = 'var-007' AND status = 'unresolved'")
-    row = drift.fetchone()
+    drift = list(Q.open_drifts_of_variable(db, variable_id="var-007"))
+    row = drift[0] if drift else None
     assert row is not None and row["type"] == "definition"
     resp = await demo_api.post(f"{D}/{row['id']}/approve", json=REASON, headers=maria)
     assert resp.status_code == 200, resp.text
-    clause = db.execute("SELECT is_locked, locked_by FROM clauses WHERE id = 'clause-007'").fetchone()
+    clause = Q.clause_lock_state(db, clause_id="clause-007")
     assert clause == {"is_locked": True, "locked_by": None}
-    locks = db.execute(
-        "SELECT * FROM audit_events WHERE event_type = 'SECTION_LOCKED' AND target_id = 'clause-007' ORDER BY seq"
-    ).fetchall()
+    locks = list(Q.section_lock_events(db, clause_id="clause-007"))
     assert len(locks) == 1
     assert (locks[0]["actor_id"], locks[0]["reason"]) == ("user-003", "System: definitionsLockedAfterApproval")
     assert locks[0]["before_state"] == {"isLocked": True, "lockedBy": "user-001", "lockKind": "user"}
@@ -419,31 +416,33 @@ async def test_definition_drift_approval_locks_clause_under_governance(demo_api:
     # override after approval (risk rule on): the clause is already governance-locked → no second event
     resp = await demo_api.post(f"{D}/{row['id']}/override", json=REASON, headers=sarah)
     assert resp.status_code == 200, resp.text
-    count = db.execute(
-        "SELECT count(*) AS n FROM audit_events WHERE event_type = 'SECTION_LOCKED' AND target_id = 'clause-007'"
-    )
-    assert count.fetchone() == {"n": 1}
+    assert Q.count_section_lock_events(db, clause_id="clause-007") == 1
 
 
 async def test_clause_level_revert_restores_body(demo_api: Client, db: Conn) -> None:
     """A clause-level drift (variable NULL) reverts by restoring the clause body to the drift's baseline."""
-    old = db.execute("SELECT body FROM clauses WHERE id = 'clause-010'").fetchone()
+    old = Q.clause_body(db, clause_id="clause-010")
     assert old is not None and "within 90 days" in old["body"]
     new_body = old["body"].replace("within 90 days", "within 120 days")
-    db.execute("UPDATE clauses SET body = %s WHERE id = 'clause-010'", (new_body,))
-    row = db.execute(
-        "INSERT INTO drift_items (workspace_id, clause_id, variable_id, title, type, severity, baseline_value,"
-        " baseline_approved_at, current_value, current_modified_at, current_modified_by)"
-        " VALUES ('ws-001', 'clause-010', NULL, 'Security Text Change', 'xref', 'LOW', %s,"
-        " '2024-06-01T09:00:00Z', %s, now(), 'user-002') RETURNING id",
-        (old["body"], new_body),
-    ).fetchone()
+    Q.set_clause_body(db, clause_id="clause-010", body=new_body)
+    row = Q.insert_clause_level_drift(
+        db,
+        workspace_id="ws-001",
+        clause_id="clause-010",
+        title="Security Text Change",
+        type="xref",
+        severity="LOW",
+        baseline_value=old["body"],
+        baseline_approved_at="2024-06-01T09:00:00Z",
+        current_value=new_body,
+        current_modified_by="user-002",
+    )
     assert row is not None
     sarah = await login(demo_api, SARAH)
     resp = await demo_api.post(f"{D}/{row['id']}/revert", json=REASON, headers=sarah)
     assert resp.status_code == 200, resp.text
     assert resp.json()["drift"]["status"] == "reverted" and resp.json()["drift"]["variableId"] is None
-    clause = db.execute("SELECT body, last_modified_by FROM clauses WHERE id = 'clause-010'").fetchone()
+    clause = Q.clause_body_and_author(db, clause_id="clause-010")
     assert clause == {"body": old["body"], "last_modified_by": "user-001"}
     events = drift_events(db, row["id"])
     assert [e["event_type"] for e in events] == ["DRIFT_REVERT"]

@@ -192,9 +192,7 @@ async def test_delete_closes_open_drift(demo_api: Client, db: Conn) -> None:
     assert resp.content == b""
     # the variable is gone (its drift rows keep variable_id NULL), so look the drift up by id
     assert list(Q.drifts_of_variable(db, variable_id="var-005")) == []
-    row = db.execute(
-        "SELECT status::text AS status, approval_reason FROM drift_items WHERE id = 'drift-002'"
-    ).fetchone()
+    row = Q.drift_approval_state(db, drift_id="drift-002")
     assert row == {"status": "reverted", "approval_reason": "System: variable deleted"}
     tail = events(db, "ws-001")[-2:]
     assert [e["event_type"] for e in tail] == ["VARIABLE_EDIT", "DRIFT_REVERT"]
