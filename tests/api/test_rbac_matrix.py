@@ -25,6 +25,8 @@ from litestar.testing import AsyncTestClient
 from nexus.domain.permissions import DEFAULT_GOVERNANCE, ROLES, ROUTES, Route, effective_permissions
 
 Client = AsyncTestClient[Any]
+# Long: 32 role combinations over every workspace route (CI runs it once, on PostgreSQL 15).
+pytestmark = pytest.mark.slow
 PASSWORD = "password-123"
 CLAUSES_TEXT = '1. Definitions\n"Margin" means the margin.\n2. Interest\nThe Margin is 200 basis points.'
 
