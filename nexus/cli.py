@@ -148,6 +148,29 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- audit verify ----------------------------------------------------------------------------------------------
+async def _verify_chains(conninfo: str, workspace: str | None) -> list[Any]:
+    from nexus.services import audit as audit_service
+
+    async with await psycopg.AsyncConnection.connect(conninfo, connect_timeout=5) as conn:
+        return await audit_service.verify_on(conn, None if workspace is None else [workspace])
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    url = _direct(settings)
+    _check_reachable(url)
+    reports = asyncio.run(_verify_chains(url.conninfo, args.workspace))
+    for report in reports:
+        if report.valid:
+            print(f"{report.chain_id}: valid (checked {report.checked}, last seq {report.last_seq})")
+        else:
+            found = ", ".join(f"{p.kind} at {p.seq}" for p in report.problems)
+            print(f"{report.chain_id}: INVALID (checked {report.checked}, last seq {report.last_seq}): {found}")
+    bad = sum(not r.valid for r in reports)
+    say(f"{len(reports)} chain(s) checked, {bad} with problems")
+    return 1 if bad else 0
+
+
 # -- gen -------------------------------------------------------------------------------------------------------
 def cmd_gen(_settings: Settings, args: argparse.Namespace) -> int:
     from nexus.db import codegen
@@ -180,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sd = sub.add_parser("seed", help="load the demo data (idempotent, all-or-nothing)")
     sd.set_defaults(func=cmd_seed)
+
+    aud = sub.add_parser("audit", help="audit trail tools (uses DIRECT_URL)")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    ver = aud_sub.add_parser("verify", help="recompute the audit hash chains; exit 1 on problems")
+    which = ver.add_mutually_exclusive_group()
+    which.add_argument("--workspace", metavar="ID", help="check one workspace's chain")
+    which.add_argument("--all", dest="all_chains", action="store_true", help="check every chain (default)")
+    ver.set_defaults(func=cmd_audit)
 
     gen = sub.add_parser("gen", help="generate nexus/db/queries from sql/*.sql")
     gen.add_argument("--check", action="store_true", help="fail with a diff if the generated files are stale")

@@ -22,6 +22,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 from litestar.static_files import create_static_files_router
 from psycopg_pool import PoolTimeout
 
+from nexus.api.audit import AuditController
 from nexus.api.auth import AuthController
 from nexus.api.drafting import DraftsController, WorkspaceDraftingController
 from nexus.api.drift import DriftController
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
             DraftsController,
             GraphController,
             DriftController,
+            AuditController,
             *extra,
         ],
         lifespan=[lifespan],

@@ -265,6 +265,12 @@ ROUTES: Final[tuple[Route, ...]] = (
     _r("POST", "/drifts/{driftId}/override", "drift_override", "drift:overrideBaseline", 200),
     _r("POST", "/drifts/{driftId}/revert", "drift_revert", "drift:revertDraft", 200),
     _r("POST", "/drifts/{driftId}/approve", "drift_approve", "drift:approve", 200),
+    _r("GET", "/audit/events", "audit_list", "audit:viewFull|audit:viewLimited", 200),
+    _r("GET", "/audit/events/{eventId}", "audit_get", "member", 200),
+    _r("GET", "/audit/count", "audit_count", "audit:viewFull|audit:viewLimited", 200),
+    _r("GET", "/audit/target/{targetType}/{targetId}", "audit_by_target", "member", 200),
+    _r("GET", "/audit/export", "audit_export", "audit:export", 200),
+    _r("GET", "/audit/verify", "audit_verify", "audit:viewFull", 200, True),
     _r("GET", "", "meta_index", "public", 200),
 )
 
