@@ -18,7 +18,6 @@ from typing import Any, Final
 
 from psycopg import AsyncConnection
 
-from nexus.db.queries import audit as audit_q
 from nexus.db.queries import clauses as clauses_q
 from nexus.db.queries import drift as drift_q
 from nexus.db.queries import graph as graph_q
@@ -27,7 +26,7 @@ from nexus.db.queries import workspaces as workspaces_q
 from nexus.db.queries.enums import AuditEventType, ClauseType, ReasonCategory
 from nexus.domain.errors import Conflict, Locked, NotFound, PermissionDenied, StaleWrite, ValidationFailed
 from nexus.domain.permissions import Member
-from nexus.services import consistency
+from nexus.services import audit_log, consistency
 from nexus.services.context import Caller, Context
 from nexus.services.workspaces import ARCHIVED_MESSAGE, iso_ms
 
@@ -136,18 +135,17 @@ async def audit(
     after: Mapping[str, Any] | None,
     reason: Reason | None = None,
 ) -> None:
-    await audit_q.append_event(
+    await audit_log.record(
         conn,
-        workspace_id=workspace_id,
-        actor_id=caller.user_id,
-        actor_name=caller.name,
-        event_type=event_type,
-        target_type=target_type,
-        target_id=target_id,
-        before_state=dict(before) if before is not None else None,
-        after_state=dict(after) if after is not None else None,
-        reason=reason.text if reason else None,
-        reason_category=reason.category if reason else None,
+        caller,
+        workspace_id,
+        event_type,
+        target_type,
+        target_id,
+        before,
+        after,
+        reason.text if reason else None,
+        reason.category if reason else None,
     )
 
 

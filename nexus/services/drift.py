@@ -15,7 +15,6 @@ from typing import Any, Final
 
 from psycopg import AsyncConnection
 
-from nexus.db.queries import audit as audit_q
 from nexus.db.queries import clauses as clauses_q
 from nexus.db.queries import drift as drift_q
 from nexus.db.queries import golden_records as golden_q
@@ -24,7 +23,7 @@ from nexus.db.queries.enums import AuditEventType, ClauseType, DriftSeverity, Dr
 from nexus.domain.drift import equal
 from nexus.domain.errors import Conflict, NotFound
 from nexus.domain.permissions import Member
-from nexus.services import consistency
+from nexus.services import audit_log, consistency
 from nexus.services.context import Caller, Context
 
 ARCHIVED_MESSAGE: Final = "Workspace is archived"
@@ -176,18 +175,8 @@ async def _audit(
     reason: str,
     category: ReasonCategory | None,
 ) -> None:
-    await audit_q.append_event(
-        conn,
-        workspace_id=workspace_id,
-        actor_id=caller.user_id,
-        actor_name=caller.name,
-        event_type=event_type,
-        target_type=target_type,
-        target_id=target_id,
-        before_state=before,
-        after_state=after,
-        reason=reason,
-        reason_category=category,
+    await audit_log.record(
+        conn, caller, workspace_id, event_type, target_type, target_id, before, after, reason, category
     )
 
 

@@ -16,7 +16,6 @@ from typing import Any, Final
 
 from psycopg import AsyncConnection
 
-from nexus.db.queries import audit as audit_q
 from nexus.db.queries import clauses as clauses_q
 from nexus.db.queries import connectors as connectors_q
 from nexus.db.queries import golden_records as golden_q
@@ -26,6 +25,7 @@ from nexus.db.queries import workspaces as workspaces_q
 from nexus.db.queries.enums import AuditEventType, ClauseType, MemberRole, MemberStatus
 from nexus.domain.errors import AlreadyMember, Conflict, NotFound, ValidationFailed
 from nexus.domain.permissions import DEFAULT_GOVERNANCE, GOVERNANCE_KEYS, Member, effective_permissions
+from nexus.services import audit_log
 from nexus.services import graph as graph_service
 from nexus.services.context import Caller, Context
 
@@ -159,19 +159,7 @@ async def _audit(
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
 ) -> None:
-    await audit_q.append_event(
-        conn,
-        workspace_id=workspace_id,
-        actor_id=caller.user_id,
-        actor_name=caller.name,
-        event_type=event_type,
-        target_type=target_type,
-        target_id=target_id,
-        before_state=before,
-        after_state=after,
-        reason=None,
-        reason_category=None,
-    )
+    await audit_log.record(conn, caller, workspace_id, event_type, target_type, target_id, before, after)
 
 
 async def _workspace(conn: AsyncConnection[Any], workspace_id: str) -> workspaces_q.WorkspaceRow:
