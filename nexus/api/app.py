@@ -251,3 +251,9 @@ def document_permissions(app: Litestar) -> None:
                 operation["security"] = [{"bearer": []}]
             if route is not None and route.extension:
                 operation["x-extension"] = True
+            if operation["operationId"] == "audit_export":
+                # The export is a file: JSON by default, CSV with format=csv (api.md §3.8).
+                operation["responses"]["200"]["content"] = {
+                    "application/json; charset=utf-8": {"schema": {"type": "array", "items": {"type": "object"}}},
+                    "text/csv; charset=utf-8": {"schema": {"type": "string"}},
+                }

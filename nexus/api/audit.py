@@ -282,7 +282,7 @@ class AuditController(Controller):
         "/target/{target_type:str}/{target_id:str}",
         operation_id="audit_by_target",
         guards=GUARD,
-        responses=errors_for(400, 401),
+        responses=errors_for(400, 401, 404),
     )
     async def by_target(
         self,
