@@ -26,6 +26,7 @@ from nexus.db.queries import audit as audit_q
 from nexus.db.queries.enums import AuditEventType
 from nexus.domain.audit import GENESIS_HASH, GLOBAL_CHAIN, event_hash
 from nexus.domain.errors import NotFound, ValidationFailed
+from nexus.domain.pagination import page_offset
 from nexus.domain.permissions import Member, Permission
 from nexus.services import workspaces as workspace_service
 from nexus.services.context import Caller, Context
@@ -314,7 +315,7 @@ async def list_events(
             before_ts=None if position is None else position.timestamp,
             before_id=None if position is None else position.id,
             page_limit=limit + 1,
-            page_offset=0 if position is not None else (page - 1) * limit,
+            page_offset=0 if position is not None else page_offset(page, limit),
         )
         total = None if position is not None else await _count(conn, scope, filters)
     has_next = len(rows) > limit
@@ -342,7 +343,7 @@ async def target_events(
             before_ts=None,
             before_id=None,
             page_limit=limit,
-            page_offset=(page - 1) * limit,
+            page_offset=page_offset(page, limit),
         )
         total = await audit_q.count_target_events(
             conn, target_type=target_type, target_id=target_id, workspace_ids=ids, global_actor_id=scope.global_actor

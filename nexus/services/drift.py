@@ -22,6 +22,7 @@ from nexus.db.queries import variables as variables_q
 from nexus.db.queries.enums import AuditEventType, ClauseType, DriftSeverity, DriftStatus, ReasonCategory
 from nexus.domain.drift import equal
 from nexus.domain.errors import Conflict, NotFound
+from nexus.domain.pagination import page_offset
 from nexus.domain.permissions import Member
 from nexus.services import audit_log, consistency
 from nexus.services.context import Caller, Context
@@ -55,7 +56,7 @@ async def list_drifts(ctx: Context, workspace_id: str, filters: DriftFilter, pag
 
     The stock client's calls (no filter, status only, severity only) use their own index-friendly queries.
     """
-    offset = min((page - 1) * limit, 2**63 - 1)  # a page far past the end is still [] (api.md §1.7), not a bigint error
+    offset = page_offset(page, limit)
     f = filters
     only_status = f.status is not None and not (f.severity or f.type or f.keyword or f.variable_id or f.clause_id)
     only_severity = f.severity is not None and not (f.status or f.type or f.keyword or f.variable_id or f.clause_id)
