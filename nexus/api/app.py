@@ -28,8 +28,10 @@ from nexus.api.drafting import DraftsController, WorkspaceDraftingController
 from nexus.api.drift import DriftController
 from nexus.api.edge import edge
 from nexus.api.errors import EXCEPTION_HANDLERS, error_response
+from nexus.api.golden import GoldenRecordController
 from nexus.api.graph import GraphController
 from nexus.api.openapi import errors_for
+from nexus.api.reconciliation import ReconciliationController
 from nexus.api.request import NexusRequest
 from nexus.api.workspaces import InvitationController, WorkspaceController
 from nexus.config import Settings, load_settings
@@ -219,6 +221,8 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
             DraftsController,
             GraphController,
             DriftController,
+            ReconciliationController,
+            GoldenRecordController,
             AuditController,
             *extra,
         ],
