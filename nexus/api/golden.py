@@ -7,4 +7,4 @@ from litestar import Controller
 
 class GoldenRecordController(Controller):
     path = "/golden-records"
-    tags = ["golden-record"]
+    tags = ["golden-record"]  # noqa: RUF012

@@ -7,4 +7,4 @@ from litestar import Controller
 
 class ReconciliationController(Controller):
     path = "/reconciliations"
-    tags = ["reconciliation"]
+    tags = ["reconciliation"]  # noqa: RUF012
