@@ -15,12 +15,21 @@ log = logging.getLogger("nexus.db")
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 
 
-def create_pool(url: DatabaseUrl, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0) -> Pool:
+def create_pool(
+    url: DatabaseUrl,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    timeout: float = 5.0,
+    read_only: bool = False,
+    name: str = "nexus",
+) -> Pool:
     """A closed pool for `url` (open it with `await pool.open()`).
 
     Behind a pooler prepared statements are off (`prepare_threshold=None`) and no session state is set. On a direct
     connection as the schema owner or a superuser (embedded default, local dev, tests) each new connection drops to
-    the `nexus_app` role so the grant layer is in force.
+    the `nexus_app` role so the grant layer is in force. `read_only` (the DATABASE_READ_URL pool) makes psycopg open
+    every transaction READ ONLY (per transaction, so pooler-safe).
     """
     kwargs: dict[str, Any] = {"autocommit": False}
     if url.pooled:
@@ -29,10 +38,13 @@ def create_pool(url: DatabaseUrl, *, min_size: int = 1, max_size: int = 10, time
     async def configure(conn: AsyncConnection[Any]) -> None:
         from nexus.db.queries import connection as meta
 
-        role = await meta.login_role(conn)
-        if role is not None and (role.is_superuser or role.owns_schema):
-            await meta.set_app_role(conn)
-        await conn.commit()
+        if not url.pooled:
+            role = await meta.login_role(conn)
+            if role is not None and (role.is_superuser or role.owns_schema):
+                await meta.set_app_role(conn)
+            await conn.commit()
+        if read_only:
+            await conn.set_read_only(True)
 
     if url.pooled:
         log.warning("connection pooler in use: runtime grants rely on the login role being a member of nexus_app")
@@ -43,7 +55,10 @@ def create_pool(url: DatabaseUrl, *, min_size: int = 1, max_size: int = 10, time
         max_size=max_size,
         timeout=timeout,
         kwargs=kwargs,
-        configure=None if url.pooled else configure,
+        configure=None if url.pooled and not read_only else configure,
+        # One empty round trip per checkout: an idle connection that a server restart, a failover or a pooler's /
+        # serverless idle cut-off killed is replaced instead of failing the next request with a 503.
+        check=AsyncConnectionPool.check_connection,
         open=False,
-        name="nexus",
+        name=name,
     )

@@ -485,7 +485,8 @@ class Export:
 
     async def open(self, caller: Caller) -> None:
         try:
-            conn = await self._stack.enter_async_context(self.ctx.pool.connection())
+            # The snapshot is read from the replica when DATABASE_READ_URL is set; EXPORT_AUDIT goes to the primary.
+            conn = await self._stack.enter_async_context(self.ctx.reader.connection())
             if conn.info.transaction_status != TransactionStatus.IDLE:  # pragma: no cover
                 await conn.rollback()
             old_isolation, old_read_only = conn.isolation_level, conn.read_only

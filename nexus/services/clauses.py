@@ -530,7 +530,7 @@ def render_snippet(raw: str) -> str:
 async def search(ctx: Context, workspace_id: str, query: str, limit: int) -> list[SearchHit]:
     if not query.strip():
         return []
-    async with ctx.pool.connection() as conn:
+    async with ctx.reader.connection() as conn:  # the replica when DATABASE_READ_URL is set
         rows = await clauses_q.search_clauses(conn, workspace_id=workspace_id, search_query=query, result_limit=limit)
     return [
         SearchHit(r.clause_id, r.workspace_id, r.title, r.type, r.order, float(r.rank), render_snippet(r.snippet))

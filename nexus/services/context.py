@@ -1,4 +1,4 @@
-"""What every service call needs: the pool, settings, password hasher, JWT secret, and the transaction helper."""
+"""What every service call needs: the pool(s), settings, password hasher, JWT secret, and the transaction helper."""
 
 from __future__ import annotations
 
@@ -33,15 +33,22 @@ class Context:
     hasher: PasswordHasher
     jwt_secret: str
     dummy_hash: str = ""
+    read_pool: Pool | None = None
 
     @classmethod
-    def create(cls, pool: Pool, settings: Settings) -> Context:
+    def create(cls, pool: Pool, settings: Settings, read_pool: Pool | None = None) -> Context:
         return cls(
             pool=pool,
             settings=settings,
             hasher=hasher(settings.password_profile),
             jwt_secret=settings.jwt_secret_or_generate(),
+            read_pool=read_pool,
         )
+
+    @property
+    def reader(self) -> Pool:
+        """Where heavy reads go (audit export, clause search): the DATABASE_READ_URL pool, else the primary."""
+        return self.read_pool if self.read_pool is not None else self.pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection[Any]]:
