@@ -1,4 +1,4 @@
-"""The `nexus` command: up, serve, migrate, seed, gen.
+"""The `nexus` command: up, serve, migrate, seed, worker, audit verify, gen.
 
 Every failure the user can fix is reported as one line on stderr with a non-zero exit code, never a traceback.
 """
@@ -148,6 +148,67 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- worker ----------------------------------------------------------------------------------------------------
+async def run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Delivery + maintenance loops until SIGTERM/SIGINT: the first signal lets the round in flight finish (at most
+    one request timeout), a second abandons it (its leases expire and the deliveries are resent, same key)."""
+    from datetime import timedelta
+
+    from nexus.db.pool import create_pool
+    from nexus.domain.passwords import hasher
+    from nexus.services.context import Context
+    from nexus.services.delivery import Background, WorkerConfig
+
+    assert settings.database is not None
+    try:
+        config = WorkerConfig(
+            poll_interval=args.poll_interval,
+            lease=timedelta(seconds=args.lease),
+            request_timeout=args.timeout,
+            maintenance_interval=args.maintenance_interval,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    pool = create_pool(settings.database, max_size=4, name="nexus-worker")
+    await pool.open(wait=True, timeout=10)
+    # The worker signs no tokens: no JWT secret is needed (or generated) here.
+    ctx = Context(pool=pool, settings=settings, hasher=hasher(settings.password_profile), jwt_secret="")
+    main_task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    background = Background(ctx, config, report=say)
+
+    def on_signal(name: str) -> None:
+        if background.stop_event.is_set():
+            say(f"{name} again: abandoning the deliveries in flight (resent after their lease expires)")
+            if main_task is not None:
+                main_task.cancel()
+            return
+        say(f"{name}: finishing the deliveries in flight, then stopping")
+        background.stop_event.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig.name)
+    say(
+        f"worker started: delivering every {args.poll_interval:g} s, maintenance every "
+        f"{args.maintenance_interval:g} s; SIGTERM or Ctrl-C stops"
+    )
+    try:
+        await background.wait()
+    except asyncio.CancelledError:
+        await background.stop(grace=0)
+    finally:
+        await pool.close()
+    say("worker stopped")
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.database is None:
+        raise CliError("DATABASE_URL is not set (the worker delivers from the API's database)")
+    _check_reachable(settings.database)
+    return asyncio.run(run_worker(settings, args))
+
+
 # -- audit verify ----------------------------------------------------------------------------------------------
 async def _verify_chains(conninfo: str, workspace: str | None) -> list[Any]:
     from nexus.services import audit as audit_service
@@ -178,7 +239,46 @@ def cmd_gen(_settings: Settings, args: argparse.Namespace) -> int:
     return codegen.main(["--check"] if args.check else [])
 
 
+# -- bench -----------------------------------------------------------------------------------------------------
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from nexus.bench import generate, queries
+
+    try:
+        if args.bench_command == "generate":
+            report = generate.run(args.scale, args.database, verify=not args.no_verify)
+            print(generate.summary(report))
+            return 1 if report.chains_invalid else 0
+        results = []
+        for scale in args.scale or ["S", "M"]:
+            url = args.database if args.database and len(args.scale or []) == 1 else None
+            if url is None:
+                url = queries.bench_database(scale)
+            say(f"hot queries at scale {scale} ({args.runs} runs each)")
+            results.append(queries.run_suite(url, scale, runs=args.runs))
+        json_path, md_path = queries.write_reports(results, queries.RESULTS_DIR)
+        print(queries.markdown(results))
+        say(f"wrote {json_path} and {md_path}")
+        if args.check:
+            problems = queries.check(results)
+            for problem in problems:
+                say(f"plan gate: {problem}")
+            return 1 if problems else 0
+        return 0
+    except generate.GenerateError as exc:
+        raise CliError(str(exc)) from None
+
+
 # -- entry point -----------------------------------------------------------------------------------------------
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 (got {text})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexus", description="LMA Nexus data layer and HTTP API")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -204,6 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
     sd = sub.add_parser("seed", help="load the demo data (idempotent, all-or-nothing)")
     sd.set_defaults(func=cmd_seed)
 
+    wk = sub.add_parser("worker", help="deliver published versions to connectors and run maintenance until SIGTERM")
+    wk.add_argument("--poll-interval", type=_positive, default=5.0, metavar="S", help="seconds between polls (5)")
+    wk.add_argument("--lease", type=_positive, default=60.0, metavar="S", help="seconds a claim is held (60)")
+    wk.add_argument("--timeout", type=_positive, default=10.0, metavar="S", help="seconds per POST (10)")
+    wk.add_argument(
+        "--maintenance-interval", type=_positive, default=600.0, metavar="S", help="seconds between sweeps (600)"
+    )
+    wk.set_defaults(func=cmd_worker)
+
     aud = sub.add_parser("audit", help="audit trail tools (uses DIRECT_URL)")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     ver = aud_sub.add_parser("verify", help="recompute the audit hash chains; exit 1 on problems")
@@ -211,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--workspace", metavar="ID", help="check one workspace's chain")
     which.add_argument("--all", dest="all_chains", action="store_true", help="check every chain (default)")
     ver.set_defaults(func=cmd_audit)
+
+    bench = sub.add_parser("bench", help="performance suite: generate data, run the hot queries (DESIGN.md §7)")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
+    bgen = bench_sub.add_parser("generate", help="fill a database at scale S, M or L (COPY, deterministic)")
+    bgen.add_argument("--scale", choices=["S", "M", "L"], default="S")
+    bgen.add_argument("--database", metavar="URL", help="an empty database to fill (default: nexus_bench_<scale>)")
+    bgen.add_argument("--no-verify", action="store_true", help="skip `audit verify --all` after the load")
+    bgen.set_defaults(func=cmd_bench)
+    bq = bench_sub.add_parser("queries", help="EXPLAIN ANALYZE the hot queries; JSON + Markdown in benchmarks/results")
+    bq.add_argument("--scale", choices=["S", "M", "L"], action="append", help="repeat for several (default S, M)")
+    bq.add_argument("--database", metavar="URL", help="with one --scale: the generated database to use")
+    bq.add_argument("--runs", type=int, default=30, help="EXPLAIN ANALYZE runs per query (default 30)")
+    bq.add_argument("--check", action="store_true", help="apply the plan gates; exit 1 on a regression")
+    bq.set_defaults(func=cmd_bench)
 
     gen = sub.add_parser("gen", help="generate nexus/db/queries from sql/*.sql")
     gen.add_argument("--check", action="store_true", help="fail with a diff if the generated files are stale")
