@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dotenv import dotenv_values
@@ -120,6 +120,9 @@ def default_data_dir() -> Path:
     return base / "nexus"
 
 
+SUGGESTERS: Final = ("deterministic",)  # reconciliation suggesters shipped (domain.md §9.1)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: Env = "development"
@@ -134,6 +137,7 @@ class Settings:
     registration_open: bool = True
     trust_proxy: bool = False
     delivery_worker: bool = True
+    recon_suggester: str = "deterministic"
     password_profile: Literal["default", "test"] = "default"  # noqa: S105 - a profile name, not a password
     web_root: Path | None = None
     data_dir: Path = field(default_factory=default_data_dir)
@@ -224,6 +228,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     if web_root is not None and not (web_root / "index.html").is_file():
         raise ConfigError(f"NEXUS_WEB_ROOT={web_root} has no index.html")
 
+    suggester = env.get("NEXUS_RECON_SUGGESTER", "").strip() or "deterministic"
+    if suggester not in SUGGESTERS:
+        raise ConfigError(f"NEXUS_RECON_SUGGESTER must be one of {', '.join(SUGGESTERS)}, not {suggester!r}")
+
     data_dir = Path(env["NEXUS_DATA_DIR"]).expanduser() if env.get("NEXUS_DATA_DIR", "").strip() else None
 
     return Settings(
@@ -239,6 +247,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         registration_open=registration == "open",
         trust_proxy=_flag(env, "NEXUS_TRUST_PROXY", False),
         delivery_worker=_flag(env, "NEXUS_DELIVERY_WORKER", True),
+        recon_suggester=suggester,
         password_profile=profile_raw,  # type: ignore[arg-type]
         web_root=web_root,
         data_dir=data_dir or default_data_dir(),

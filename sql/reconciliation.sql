@@ -163,10 +163,11 @@ SELECT
     s.pending_count,
     s.created_at,
     s.updated_at,
-    m.role,
-    m.is_admin,
-    m.is_external,
-    m.status,
+    m.id AS member_id,
+    m.role AS member_role,
+    m.is_admin AS member_is_admin,
+    m.is_external AS member_is_external,
+    m.status AS member_status,
     w.governance_rules,
     w.archived_at
 FROM reconciliation_sessions AS s
@@ -298,10 +299,11 @@ SELECT
     v.value AS variable_value,
     v.unit AS variable_unit,
     v.baseline_value AS variable_baseline_value,
-    m.role,
-    m.is_admin,
-    m.is_external,
-    m.status,
+    m.id AS member_id,
+    m.role AS member_role,
+    m.is_admin AS member_is_admin,
+    m.is_external AS member_is_external,
+    m.status AS member_status,
     w.governance_rules,
     w.archived_at
 FROM reconciliation_items AS i

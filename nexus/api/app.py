@@ -31,9 +31,10 @@ from nexus.api.errors import EXCEPTION_HANDLERS, error_response
 from nexus.api.golden import GoldenRecordController
 from nexus.api.graph import GraphController
 from nexus.api.openapi import errors_for
-from nexus.api.reconciliation import ReconciliationController
+from nexus.api.reconciliation import UPLOAD_REQUEST_BODY, ReconciliationController
 from nexus.api.request import NexusRequest
-from nexus.api.workspaces import InvitationController, WorkspaceController
+from nexus.api.schemas import fix_nullable_schemas
+from nexus.api.workspaces import CREATE_REQUEST_BODY, InvitationController, WorkspaceController
 from nexus.config import Settings, load_settings
 from nexus.db.migrate import shipped_ids
 from nexus.db.pool import create_pool
@@ -188,12 +189,24 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from nexus.services.delivery import Background
+
         pool = create_pool(database)
         await pool.open(wait=False)
-        app.state.ctx = Context.create(pool, app_settings)
+        read_pool = None
+        if app_settings.read is not None:  # DATABASE_READ_URL: audit export and clause search read there
+            read_pool = create_pool(app_settings.read, max_size=4, read_only=True, name="nexus-read")
+            await read_pool.open(wait=False)
+        app.state.ctx = Context.create(pool, app_settings, read_pool)
+        # NEXUS_DELIVERY_WORKER: the connector outbox and the maintenance sweep run beside the API.
+        background = Background(app.state.ctx) if app_settings.delivery_worker else None
         try:
             yield
         finally:
+            if background is not None:
+                await background.stop()
+            if read_pool is not None:
+                await read_pool.close()
             await pool.close()
 
     extra: list[Any] = list(route_handlers)
@@ -242,9 +255,17 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
     return app
 
 
+# Bodies the handlers read themselves (multipart), documented here since Litestar only describes `data` models.
+REQUEST_BODIES: dict[str, dict[str, Any]] = {
+    "recon_upload": UPLOAD_REQUEST_BODY,
+    "workspace_create": CREATE_REQUEST_BODY,
+}
+
+
 def document_permissions(app: Litestar) -> None:
     """Add `x-permission` (and `x-extension`) to every operation from the route index (api.md §1.14)."""
     schema = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    fix_nullable_schemas(schema.get("components", {}).get("schemas", {}))
     for item in schema.get("paths", {}).values():
         for operation in item.values():
             if not isinstance(operation, dict) or "operationId" not in operation:
@@ -255,6 +276,8 @@ def document_permissions(app: Litestar) -> None:
                 operation["security"] = [{"bearer": []}]
             if route is not None and route.extension:
                 operation["x-extension"] = True
+            if operation["operationId"] in REQUEST_BODIES:
+                operation["requestBody"] = REQUEST_BODIES[operation["operationId"]]
             if operation["operationId"] == "audit_export":
                 # The export is a file: JSON by default, CSV with format=csv (api.md §3.8).
                 operation["responses"]["200"]["content"] = {

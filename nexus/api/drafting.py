@@ -8,15 +8,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints, ValidationError
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
 
 from nexus.api.openapi import errors_for
-from nexus.api.schemas import ReasonCategory, RequestModel, ResponseModel, Text255, iso, iso_or_none
+from nexus.api.schemas import (
+    OptionalFieldsModel,
+    ReasonCategory,
+    RequestModel,
+    ResponseModel,
+    Text255,
+    iso,
+    iso_or_none,
+)
 from nexus.api.security import (
     caller_of,
     member_of,
@@ -86,13 +94,15 @@ ClauseIdIn = Annotated[str, _STRIP, _STR, StringConstraints(min_length=1, max_le
 
 
 # -- request bodies ---------------------------------------------------------------------------------------------
-class ReasonFields(RequestModel):
+class ReasonFields(OptionalFieldsModel):
     reason: ReasonText | None = None
     reasonCategory: ReasonCategory | None = None
     expectedLastModifiedAt: Timestamp | None = None
 
 
-class ClauseCreateIn(RequestModel):
+class ClauseCreateIn(OptionalFieldsModel):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("order", "position")
+
     title: Text255
     body: ClauseBody
     type: ClauseType
@@ -106,6 +116,8 @@ class ClauseReorderIn(RequestModel):
 
 
 class ClausePatchIn(ReasonFields):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("reason", "reasonCategory", "expectedLastModifiedAt")
+
     newBody: ClauseBody | None = None
     title: Text255 | None = None
     type: ClauseType | None = None
@@ -116,7 +128,9 @@ class LockIn(RequestModel):
     expectedLastModifiedAt: Timestamp | None = None
 
 
-class VariableBindIn(RequestModel):
+class VariableBindIn(OptionalFieldsModel):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("unit", "baselineValue")
+
     clauseId: ClauseIdIn
     label: Text255
     type: VariableType
@@ -126,6 +140,8 @@ class VariableBindIn(RequestModel):
 
 
 class VariablePatchIn(ReasonFields):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("unit", "reason", "reasonCategory", "expectedLastModifiedAt")
+
     label: Text255 | None = None
     type: VariableType | None = None
     value: Value | None = None
@@ -294,12 +310,6 @@ def _reason(fields: ReasonFields) -> Reason:
     return Reason(fields.reason or None, fields.reasonCategory)
 
 
-def _explicit_nulls(data: BaseModel, allowed: tuple[str, ...] = ()) -> None:
-    for name in sorted(data.model_fields_set):
-        if getattr(data, name) is None and name not in allowed:
-            raise ValidationFailed(f"{name} must not be null", field=name)
-
-
 async def _delete_fields(request: Request[Any, Any, Any]) -> ReasonFields:
     """DELETE routes read reason/reasonCategory/expectedLastModifiedAt from the JSON body or the query (body wins)."""
     merged: dict[str, Any] = {
@@ -367,7 +377,7 @@ class WorkspaceDraftingController(Controller):
         self, state: State, request: Request[Any, Any, Any], workspace_id: FromPath[str], data: JSONBody[ClauseCreateIn]
     ) -> ClauseEnvelope:
         """Add a clause at `order` (1..n+1; later clauses shift down) or at the end (extension)."""
-        _explicit_nulls(data, allowed=("order", "position"))
+        data.reject_nulls()
         new = clause_service.NewClause(
             title=data.title,
             body=data.body,
@@ -423,7 +433,7 @@ class WorkspaceDraftingController(Controller):
         self, state: State, request: Request[Any, Any, Any], workspace_id: FromPath[str], data: JSONBody[VariableBindIn]
     ) -> VariableEnvelope:
         """Bind a variable to a clause of this workspace; baseline = baselineValue ?? value (no reason required)."""
-        _explicit_nulls(data, allowed=("unit", "baselineValue"))
+        data.reject_nulls()
         new = variable_service.NewVariable(
             clause_id=data.clauseId,
             label=data.label,
@@ -503,7 +513,7 @@ class DraftsController(Controller):
         under governance; If-Match / expectedLastModifiedAt → 409 STALE_WRITE on mismatch."""
         if not {"newBody", "title", "type", "isSensitive"} & data.model_fields_set:
             raise ValidationFailed("Provide at least one of newBody, title, type, isSensitive", field="body")
-        _explicit_nulls(data, allowed=("reason", "reasonCategory", "expectedLastModifiedAt"))
+        data.reject_nulls()
         changes = clause_service.ClauseChanges(
             body=data.newBody, title=data.title, type=data.type, is_sensitive=data.isSensitive
         )
@@ -615,7 +625,7 @@ class DraftsController(Controller):
         same transaction. No reason required (a given one is stored on the event)."""
         if not {"label", "type", "value", "unit"} & data.model_fields_set:
             raise ValidationFailed("Provide at least one of label, type, value, unit", field="body")
-        _explicit_nulls(data, allowed=("unit", "reason", "reasonCategory", "expectedLastModifiedAt"))
+        data.reject_nulls()
         row = resource_of(request)
         changes = variable_service.VariableChanges(
             label=data.label,

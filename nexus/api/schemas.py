@@ -4,9 +4,11 @@ them, so response models use camelCase attribute names directly."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+from nexus.domain.errors import ValidationFailed
 
 ReasonCategory = Literal["borrower_request", "market_conditions", "credit_update", "legal_requirement", "other"]
 
@@ -47,6 +49,48 @@ class RequestModel(BaseModel):
     """Unknown fields are ignored (api.md §1.5); types are strict (no "1" → 1 coercion)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class OptionalFieldsModel(RequestModel):
+    """A body whose fields may be left out but not sent as `null`, except those in `NULLABLE` (where null clears
+    the value). `reject_nulls()` enforces it (400) and the OpenAPI document says it (`nullable_schemas`)."""
+
+    NULLABLE: ClassVar[tuple[str, ...]] = ()
+
+    def reject_nulls(self) -> None:
+        for name in sorted(self.model_fields_set):
+            if getattr(self, name) is None and name not in self.NULLABLE:
+                raise ValidationFailed(f"{name} must not be null", field=name)
+
+
+def _without_null(prop: dict[str, Any]) -> None:
+    for key in ("oneOf", "anyOf"):
+        if isinstance(prop.get(key), list):
+            kept = [v for v in prop[key] if v != {"type": "null"}]
+            del prop[key]
+            if len(kept) == 1:
+                prop.update(kept[0])
+            else:
+                prop[key] = kept
+    if isinstance(prop.get("type"), list):
+        types = [t for t in prop["type"] if t != "null"]
+        prop["type"] = types[0] if len(types) == 1 else types
+    if isinstance(prop.get("enum"), list):
+        prop["enum"] = [v for v in prop["enum"] if v is not None]
+
+
+def fix_nullable_schemas(components: dict[str, Any]) -> None:
+    """Litestar documents every `X | None` field as nullable; make the document match `reject_nulls`."""
+    stack: list[type[OptionalFieldsModel]] = list(OptionalFieldsModel.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        schema = components.get(cls.__name__)
+        if not isinstance(schema, dict):
+            continue
+        for name, prop in schema.get("properties", {}).items():
+            if name not in cls.NULLABLE and isinstance(prop, dict):
+                _without_null(prop)
 
 
 class ResponseModel(BaseModel):

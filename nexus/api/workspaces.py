@@ -7,27 +7,32 @@ decoder (never a binary float) and written as a JSON number without trailing zer
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 
+import anyio
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
 
 from nexus.api.openapi import errors_for
-from nexus.api.schemas import RequestModel, ResponseModel, Text50, Text255, iso, iso_or_none
+from nexus.api.schemas import OptionalFieldsModel, RequestModel, ResponseModel, Text50, Text255, iso, iso_or_none
 from nexus.api.security import authenticated, caller_of, workspace_member
+from nexus.api.uploads import MAX_REQUEST, is_multipart, read_multipart
 from nexus.db.queries import members as members_q
 from nexus.db.queries import workspaces as workspaces_q
 from nexus.db.queries.enums import MemberRole, MemberStatus
-from nexus.domain.errors import ValidationFailed
+from nexus.domain.errors import PayloadTooLarge, ValidationFailed
 from nexus.domain.permissions import GOVERNANCE_KEYS
 from nexus.services import workspaces as workspace_service
 from nexus.services.context import Context
+from nexus.services.reconciliation import PARSE_SLOTS
 
 CREATE_BODY_LIMIT: Final = 4 * 1024 * 1024  # room for clausesText (api.md §1.13)
 _EXACT_JSON = msgspec.json.Decoder(float_hook=Decimal)
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _strip(value: Any) -> Any:
@@ -73,7 +78,20 @@ class WorkspaceCreateIn(RequestModel):
     clausesText: ClausesText | None = None
 
 
-class WorkspaceUpdateIn(RequestModel):
+class WorkspaceCreateForm(RequestModel):
+    """The multipart form of `POST /workspaces`: the same fields as text (`amount` a decimal string)."""
+
+    name: Text255
+    currency: Currency
+    amount: Annotated[str, StringConstraints(min_length=1, max_length=40, strict=True)]
+    standard: Text50
+    basePdfName: OptionalName255 | None = None
+    clausesText: ClausesText | None = None
+
+
+class WorkspaceUpdateIn(OptionalFieldsModel):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("basePdfName",)
+
     name: Text255 | None = None
     currency: Currency | None = None
     amount: AmountIn | None = None
@@ -87,15 +105,18 @@ class MemberInviteIn(RequestModel):
     isExternal: JsonBool = False
 
 
-class MemberUpdateIn(RequestModel):
+class MemberUpdateIn(OptionalFieldsModel):
+    NULLABLE: ClassVar[tuple[str, ...]] = ()
+
     role: MemberRole | None = None
     isAdmin: JsonBool | None = None
     isExternal: JsonBool | None = None
 
 
-class GovernanceIn(RequestModel):
+class GovernanceIn(OptionalFieldsModel):
     """Only the six rule keys; an unknown key is a 400 here (the one exception to "unknown fields are ignored")."""
 
+    NULLABLE: ClassVar[tuple[str, ...]] = ()
     model_config = ConfigDict(extra="forbid", strict=True)
 
     requireReasonForSensitiveEdits: JsonBool | None = None
@@ -277,10 +298,70 @@ async def _exact_amount(request: Request[Any, Any, Any]) -> object:
     return body.get("amount") if isinstance(body, dict) else None
 
 
-def _explicit_nulls(data: BaseModel, allowed: tuple[str, ...] = ()) -> None:
-    for name in sorted(data.model_fields_set):
-        if getattr(data, name) is None and name not in allowed:
-            raise ValidationFailed(f"{name} must not be null", field=name)
+def _create_request_body() -> dict[str, Any]:
+    """`POST /workspaces` takes JSON or multipart (the handler reads the body itself; api.md §3.2)."""
+    form = WorkspaceCreateForm.model_json_schema()
+    form["properties"]["document"] = {
+        "type": "string",
+        "format": "binary",
+        "description": "Optional .docx/.pdf (≤ 10 MiB) whose text is imported as clauses (domain.md §4.1)",
+    }
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": WorkspaceCreateIn.model_json_schema()},
+            "multipart/form-data": {"schema": form},
+        },
+    }
+
+
+CREATE_REQUEST_BODY: Final = _create_request_body()
+
+
+def _validated(model: type[ModelT], value: Any) -> ModelT:
+    """Validate a body the handler reads itself, with the same 400 details Litestar gives for `data` models."""
+    try:
+        return model.model_validate(value)
+    except PydanticValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]} for err in exc.errors()
+        ]
+        raise ValidationFailed("Invalid request", details=details) from None
+
+
+async def _json_workspace(request: Request[Any, Any, Any]) -> workspace_service.NewWorkspace:
+    if len(await request.body()) > CREATE_BODY_LIMIT:
+        raise PayloadTooLarge("Request body is too large")
+    data = _validated(WorkspaceCreateIn, await request.json())
+    return workspace_service.NewWorkspace(
+        name=data.name,
+        currency=workspace_service.parse_currency(data.currency),
+        amount=workspace_service.parse_amount(await _exact_amount(request)),
+        standard=data.standard,
+        base_pdf_name=data.basePdfName or None,
+        clauses_text=data.clausesText,
+    )
+
+
+async def _multipart_workspace(request: Request[Any, Any, Any]) -> workspace_service.NewWorkspace:
+    form = await read_multipart(request, tuple(WorkspaceCreateForm.model_fields))
+    data = _validated(WorkspaceCreateForm, form.fields)
+    clauses_text = data.clausesText
+    base_pdf_name = data.basePdfName or None
+    if form.data is not None and form.file_name is not None:
+        from nexus import recon  # TEMP until nexus.recon lands
+
+        file_type = recon.detect_type(form.file_name, form.data)
+        clauses_text = await anyio.to_thread.run_sync(recon.document_text, file_type, form.data, limiter=PARSE_SLOTS)
+        base_pdf_name = base_pdf_name or form.file_name
+    return workspace_service.NewWorkspace(
+        name=data.name,
+        currency=workspace_service.parse_currency(data.currency),
+        amount=workspace_service.parse_amount(data.amount),
+        standard=data.standard,
+        base_pdf_name=base_pdf_name,
+        clauses_text=clauses_text,
+    )
 
 
 def _ctx(state: State) -> Context:
@@ -321,24 +402,16 @@ class WorkspaceController(Controller):
         status_code=201,
         guards=[authenticated],
         opt={"permission_name": "auth"},
-        request_max_body_size=CREATE_BODY_LIMIT,
-        responses=errors_for(400, 401),
+        request_max_body_size=MAX_REQUEST,
+        responses=errors_for(400, 401, 413, 415),
     )
-    async def create_workspace(
-        self, state: State, request: Request[Any, Any, Any], data: JSONBody[WorkspaceCreateIn]
-    ) -> WorkspaceCreatedEnvelope:
-        """Create a workspace (JSON body): the caller becomes its agent admin; default connectors, golden
-        record and graph state are created and clauses are imported from `clausesText` (domain.md §4.1).
-        Multipart creation with a document is not supported yet."""
+    async def create_workspace(self, state: State, request: Request[Any, Any, Any]) -> WorkspaceCreatedEnvelope:
+        """Create a workspace from a JSON body, or from multipart fields with an optional `document` (.docx/.pdf,
+        ≤ 10 MiB) whose text is imported as clauses: the caller becomes its agent admin; default connectors,
+        golden record and graph state are created and clauses are imported from the document or `clausesText`
+        (domain.md §4.1)."""
         caller = await caller_of(request)
-        new = workspace_service.NewWorkspace(
-            name=data.name,
-            currency=workspace_service.parse_currency(data.currency),
-            amount=workspace_service.parse_amount(await _exact_amount(request)),
-            standard=data.standard,
-            base_pdf_name=data.basePdfName or None,
-            clauses_text=data.clausesText,
-        )
+        new = await (_multipart_workspace(request) if is_multipart(request) else _json_workspace(request))
         workspace, member = await workspace_service.create_workspace(_ctx(state), caller, new)
         return WorkspaceCreatedEnvelope(workspace=workspace_out(workspace), membership=member_out(member))
 
@@ -381,7 +454,7 @@ class WorkspaceController(Controller):
             raise ValidationFailed(
                 "Provide at least one of name, currency, amount, standard, basePdfName", field="body"
             )
-        _explicit_nulls(data, allowed=("basePdfName",))
+        data.reject_nulls()
         changes: dict[str, Any] = {}
         if data.name is not None:
             changes["name"] = data.name
@@ -424,7 +497,7 @@ class WorkspaceController(Controller):
         """Merge a flat partial of the six governance rules (JSON booleans, at least one key)."""
         if not data.model_fields_set:
             raise ValidationFailed("Provide at least one governance rule: " + ", ".join(GOVERNANCE_KEYS), field="body")
-        _explicit_nulls(data)
+        data.reject_nulls()
         patch_rules = {k: bool(getattr(data, k)) for k in GOVERNANCE_KEYS if k in data.model_fields_set}
         caller = await caller_of(request)
         row = await workspace_service.update_governance(_ctx(state), caller, workspace_id, patch_rules)
@@ -482,7 +555,7 @@ class WorkspaceController(Controller):
         """Change role, isAdmin or isExternal (at least one); the workspace keeps at least one active admin."""
         if not data.model_fields_set:
             raise ValidationFailed("Provide at least one of role, isAdmin, isExternal", field="body")
-        _explicit_nulls(data)
+        data.reject_nulls()
         changes = {k: getattr(data, k) for k in data.model_fields_set}
         row = await workspace_service.update_member(
             _ctx(state), await caller_of(request), workspace_id, member_id, changes

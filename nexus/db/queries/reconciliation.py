@@ -85,10 +85,11 @@ class GetSessionForMemberRow(NamedTuple):
     pending_count: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
-    role: MemberRole
-    is_admin: bool
-    is_external: bool
-    status: MemberStatus
+    member_id: str
+    member_role: MemberRole
+    member_is_admin: bool
+    member_is_external: bool
+    member_status: MemberStatus
     governance_rules: JsonValue
     archived_at: datetime.datetime | None
 
@@ -155,10 +156,11 @@ class GetItemForMemberRow(NamedTuple):
     variable_value: str | None
     variable_unit: str | None
     variable_baseline_value: str | None
-    role: MemberRole
-    is_admin: bool
-    is_external: bool
-    status: MemberStatus
+    member_id: str
+    member_role: MemberRole
+    member_is_admin: bool
+    member_is_external: bool
+    member_status: MemberStatus
     governance_rules: JsonValue
     archived_at: datetime.datetime | None
 
