@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
+from nexus import recon
 from nexus.api.openapi import errors_for
 from nexus.api.schemas import OptionalFieldsModel, RequestModel, ResponseModel, Text50, Text255, iso, iso_or_none
 from nexus.api.security import authenticated, caller_of, workspace_member
@@ -349,8 +350,6 @@ async def _multipart_workspace(request: Request[Any, Any, Any]) -> workspace_ser
     clauses_text = data.clausesText
     base_pdf_name = data.basePdfName or None
     if form.data is not None and form.file_name is not None:
-        from nexus import recon  # TEMP until nexus.recon lands
-
         file_type = recon.detect_type(form.file_name, form.data)
         clauses_text = await anyio.to_thread.run_sync(recon.document_text, file_type, form.data, limiter=PARSE_SLOTS)
         base_pdf_name = base_pdf_name or form.file_name

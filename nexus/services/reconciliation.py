@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import anyio
 from psycopg import AsyncConnection
 
+from nexus import recon
 from nexus.db.queries import clauses as clauses_q
 from nexus.db.queries import drift as drift_q
 from nexus.db.queries import reconciliation as recon_q
 from nexus.db.queries import variables as variables_q
 from nexus.db.queries.enums import ConfidenceLevel, ReconciliationDecision
 from nexus.domain.drift import severity
-from nexus.domain.errors import AlreadyDecided, Conflict, NotFound, StaleWrite
+from nexus.domain.errors import AlreadyDecided, Conflict, NotFound, StaleWrite, ValidationFailed
 from nexus.domain.pagination import page_offset
 from nexus.domain.permissions import Member
 from nexus.services import consistency
@@ -42,10 +43,8 @@ from nexus.services.clauses import (
 from nexus.services.context import Caller, Context
 from nexus.services.workspaces import iso_ms
 
-if TYPE_CHECKING:
-    from nexus import recon
-
 PARSE_SLOTS: Final = anyio.CapacityLimiter(2)
+MAX_CHANGES: Final = 1000
 NO_CLAUSES: Final = "The workspace has no clauses to reconcile against"
 
 
@@ -76,8 +75,6 @@ class Uploaded:
 def _refs(
     clauses: list[clauses_q.ClauseRow], variables: list[variables_q.VariableRow]
 ) -> tuple[list[recon.ClauseRef], list[recon.VariableRef]]:
-    from nexus import recon  # TEMP until nexus.recon lands
-
     return (
         [recon.ClauseRef(id=c.id, title=c.title, body=c.body, order=c.order, type=c.type) for c in clauses],
         [
@@ -103,16 +100,15 @@ def _suggest(
     variables: list[recon.VariableRef],
 ) -> list[recon.Suggestion]:
     """CPU-bound: parse, match and validate (runs in a worker thread)."""
-    from nexus import recon  # TEMP until nexus.recon lands
     doc = recon.parse_document(file_type, data, clauses)
+    if len(doc.changes) > MAX_CHANGES:  # matching costs up to ~30 ms per change without a heading
+        raise ValidationFailed(f"Document too large to process (more than {MAX_CHANGES} changes)", field="document")
     suggestions = recon.get_suggester(suggester_name).suggest(doc, clauses, variables)
     return recon.validate_suggestions(suggestions, clauses, variables)
 
 
 async def upload(ctx: Context, caller: Caller, member: Member, upload: Upload) -> Uploaded:
     """Type check (415/400), parse + match off the loop, then session + items + RECON_UPLOAD in one transaction."""
-    from nexus import recon  # TEMP until nexus.recon lands
-
     check_not_archived(member)
     file_type = recon.detect_type(upload.file_name, upload.data)
     workspace_id = member.workspace_id
