@@ -178,3 +178,27 @@ VALUES (
     :id, :timestamp, :workspace_id, :actor_id, :actor_name, :event_type, :target_type, :target_id,
     :before_state, :after_state, :reason, :reason_category
 );
+
+-- name: insert_golden_record_version(id, workspace_id, golden_record_id, version, document, content_hash, integrity_score, published_by, published_at, reason, reason_category)!
+-- One demo published version (the export builder's document bytes and hash, computed by the seed).
+-- params: reason_category?
+INSERT INTO golden_record_versions (
+    id, workspace_id, golden_record_id, version, document, content_hash, integrity_score, published_by,
+    published_at, reason, reason_category
+)
+VALUES (
+    :id, :workspace_id, :golden_record_id, :version, :document, :content_hash, :integrity_score, :published_by,
+    :published_at, :reason, :reason_category
+);
+
+-- name: insert_connector_delivery(id, workspace_id, connector_id, version_id, status, attempts, next_attempt_at, last_attempt_at, delivered_at, last_status_code, last_error, created_at, updated_at)!
+-- One demo delivery of a published version to a connector (terminal states only: the worker never touches them).
+-- params: next_attempt_at?, last_attempt_at?, delivered_at?, last_status_code?, last_error?
+INSERT INTO connector_deliveries (
+    id, workspace_id, connector_id, version_id, status, attempts, next_attempt_at, last_attempt_at, delivered_at,
+    last_status_code, last_error, created_at, updated_at
+)
+VALUES (
+    :id, :workspace_id, :connector_id, :version_id, :status, :attempts, :next_attempt_at, :last_attempt_at,
+    :delivered_at, :last_status_code, :last_error, :created_at, :updated_at
+);

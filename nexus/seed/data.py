@@ -1,13 +1,13 @@
 """The demo dataset of spec/demo-data.md as typed rows, each with its final values (demo-data §0).
 
-Added later by the work that builds the feature (demo-data §0): graph nodes/edges and the graph build's
-`graph_state` values (§7); golden-record version grv-001, its deliveries and gr-002's `schema_json` (§9);
-`size` / `contentHash` of audit-021/022 (§12). They need the graph build or the export builder.
+Computed by the loader (demo-data §0): graph nodes/edges and the graph build's `graph_state` values (§7); the
+version-1 document of ws-002 (the export builder's output, §9), which is grv-001's document, gr-002's
+`schema_json`, and whose hash and size complete audit-021/022 (§12) — see `PublishedDocument`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal, TypeAlias
@@ -236,6 +236,53 @@ class GoldenRecord:
     @property
     def updated_at(self) -> datetime:
         return self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A published golden-record version; its document and hash come from the export builder at load time."""
+
+    id: str
+    workspace_id: str
+    golden_record_id: str
+    version: int
+    integrity_score: int
+    published_by: str
+    published_at: datetime
+    reason: str
+    reason_category: ReasonCategory | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    workspace_id: str
+    connector_id: str
+    version_id: str
+    status: Literal["pending", "retrying", "delivered", "skipped", "failed", "superseded"]
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedDocument:
+    """The export builder's document of the published workspace (ws-002), computed by the loader."""
+
+    schema_json: str
+    content_hash: str
+
+    @property
+    def size(self) -> int:
+        return len(self.schema_json.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -886,7 +933,7 @@ RECON_ITEMS: tuple[ReconItem, ...] = (
 
 # ---------------------------------------------------------------------------------------------------------
 # §9 Golden records: snapshot columns as of the last export/publish; created with their workspace.
-# gr-002's schema_json is the version-1 document (demo-data §9): '{}' until the export builder computes it.
+# gr-002's schema_json is the version-1 document (demo-data §9): `golden_records(published)` fills it in.
 
 GOLDEN_RECORDS: tuple[GoldenRecord, ...] = (
     GoldenRecord(
@@ -922,6 +969,52 @@ GOLDEN_RECORDS: tuple[GoldenRecord, ...] = (
         schema_json="{}",
         created_at=_created("ws-003"),
     ),
+)
+
+PUBLISHED_WORKSPACE_ID = "ws-002"  # its version 1 document is the export builder's output (demo-data §9)
+_PUBLISHED_RECORD = "gr-002"
+
+
+def golden_records(published: PublishedDocument) -> tuple[GoldenRecord, ...]:
+    """GOLDEN_RECORDS with gr-002's schema_json = the version-1 document."""
+    return tuple(
+        replace(gr, schema_json=published.schema_json) if gr.id == _PUBLISHED_RECORD else gr for gr in GOLDEN_RECORDS
+    )
+
+
+VERSIONS: tuple[Version, ...] = (
+    Version(
+        id="grv-001",
+        workspace_id=PUBLISHED_WORKSPACE_ID,
+        golden_record_id=_PUBLISHED_RECORD,
+        version=1,
+        integrity_score=100,
+        published_by="user-001",
+        published_at=ts("2024-12-18T14:00:00Z"),
+        reason="Final terms approved by all parties",
+        reason_category="other",
+    ),
+)
+
+# Deliveries of grv-001: no endpoint → skipped; conn-003 (Allvue) failed for good after 8 attempts (terminal, so
+# the delivery worker never touches demo rows).
+_DELIVERED_AT = ts("2024-12-18T14:00:00Z")
+DELIVERIES: tuple[Delivery, ...] = (
+    Delivery("del-001", "ws-002", "conn-001", "grv-001", "skipped", _DELIVERED_AT),
+    Delivery("del-002", "ws-002", "conn-002", "grv-001", "skipped", _DELIVERED_AT),
+    Delivery(
+        "del-003",
+        "ws-002",
+        "conn-003",
+        "grv-001",
+        "failed",
+        _DELIVERED_AT,
+        attempts=8,
+        last_attempt_at=ts("2024-12-18T15:03:30Z"),
+        last_status_code=503,
+        last_error="HTTP 503 Service Unavailable",
+    ),
+    Delivery("del-004", "ws-002", "conn-004", "grv-001", "skipped", _DELIVERED_AT),
 )
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1098,8 +1191,8 @@ _RECON_APPLIED: JsonObject = {
     "driftCreated": True,
     "driftId": "drift-006",
 }
-# audit-021 / audit-022 leave out `size` and `contentHash`: they are added when the export builder lands
-# (demo-data §9). audit-028 has neither by design: that export document is not retained.
+# audit-021 / audit-022 get `size` / `contentHash` of the version-1 document from `audit_events(published)`.
+# audit-028 has neither by design: that export document is not retained.
 _PUBLISHED: JsonObject = {"status": "READY", "integrityScore": 100, "version": 1, "connectorCount": 4}
 
 # fmt: off
@@ -1185,3 +1278,15 @@ AUDIT_EVENTS: tuple[AuditEvent, ...] = (
            _sync(89, 19, 21, 2)),
 )
 # fmt: on
+
+
+def audit_events(published: PublishedDocument) -> tuple[AuditEvent, ...]:
+    """AUDIT_EVENTS with audit-021 (EXPORT_JSON: size, contentHash) and audit-022 (PUBLISH: contentHash)
+    completed from the version-1 document (the 12-18 export had the same content as the publish)."""
+    extra: dict[str, JsonObject] = {
+        "audit-021": {"size": published.size, "contentHash": published.content_hash},
+        "audit-022": {"contentHash": published.content_hash},
+    }
+    return tuple(
+        replace(e, after_state={**(e.after_state or {}), **extra[e.id]}) if e.id in extra else e for e in AUDIT_EVENTS
+    )

@@ -16,6 +16,7 @@ from nexus.db.queries import seed as q
 from nexus.domain import passwords
 from nexus.domain.passwords import PasswordProfile
 from nexus.seed import data
+from nexus.services import golden as golden_service
 from nexus.services import graph as graph_service
 
 SeedOutcome = Literal["seeded", "already seeded"]
@@ -237,20 +238,6 @@ async def _insert_all(conn: psycopg.AsyncConnection[Any], ph: PasswordHasher) ->
             created_at=ri.created_at,
             updated_at=ri.updated_at,
         )
-    for gr in data.GOLDEN_RECORDS:
-        await q.insert_golden_record(
-            conn,
-            id=gr.id,
-            workspace_id=gr.workspace_id,
-            status=gr.status,
-            integrity_score=gr.integrity_score,
-            unresolved_high_drift_count=gr.unresolved_high_drift_count,
-            last_export_at=gr.last_export_at,
-            last_publish_at=gr.last_publish_at,
-            schema_json=gr.schema_json,
-            created_at=gr.created_at,
-            updated_at=gr.updated_at,
-        )
     for cov in data.COVENANTS:
         await q.insert_covenant(
             conn,
@@ -278,8 +265,56 @@ async def _insert_all(conn: psycopg.AsyncConnection[Any], ph: PasswordHasher) ->
             created_at=conn_row.created_at,
             updated_at=conn_row.updated_at,
         )
+    # The version-1 document of ws-002 is the export builder's output over the rows above (demo-data §9).
+    published = await _published_document(conn)
+    for gr in data.golden_records(published):
+        await q.insert_golden_record(
+            conn,
+            id=gr.id,
+            workspace_id=gr.workspace_id,
+            status=gr.status,
+            integrity_score=gr.integrity_score,
+            unresolved_high_drift_count=gr.unresolved_high_drift_count,
+            last_export_at=gr.last_export_at,
+            last_publish_at=gr.last_publish_at,
+            schema_json=gr.schema_json,
+            created_at=gr.created_at,
+            updated_at=gr.updated_at,
+        )
+    for version in data.VERSIONS:
+        await q.insert_golden_record_version(
+            conn,
+            id=version.id,
+            workspace_id=version.workspace_id,
+            golden_record_id=version.golden_record_id,
+            version=version.version,
+            document=published.schema_json,
+            content_hash=published.content_hash,
+            integrity_score=version.integrity_score,
+            published_by=version.published_by,
+            published_at=version.published_at,
+            reason=version.reason,
+            reason_category=version.reason_category,
+        )
+    for delivery in data.DELIVERIES:
+        await q.insert_connector_delivery(
+            conn,
+            id=delivery.id,
+            workspace_id=delivery.workspace_id,
+            connector_id=delivery.connector_id,
+            version_id=delivery.version_id,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            last_attempt_at=delivery.last_attempt_at,
+            delivered_at=delivery.delivered_at,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            created_at=delivery.created_at,
+            updated_at=delivery.updated_at,
+        )
     # Last, in timestamp order: the chain trigger numbers and hashes each chain in insertion order.
-    for e in sorted(data.AUDIT_EVENTS, key=lambda event: event.timestamp):
+    for e in sorted(data.audit_events(published), key=lambda event: event.timestamp):
         await q.insert_audit_event(
             conn,
             id=e.id,
@@ -295,6 +330,14 @@ async def _insert_all(conn: psycopg.AsyncConnection[Any], ph: PasswordHasher) ->
             reason=e.reason,
             reason_category=e.reason_category,
         )
+
+
+async def _published_document(conn: psycopg.AsyncConnection[Any]) -> data.PublishedDocument:
+    """ws-002's export document as the export builder computes it now (demo-data §9): READY, integrity 100."""
+    state = await golden_service.live(conn, data.PUBLISHED_WORKSPACE_ID)
+    if state.gate.status != "READY" or state.gate.integrity_score != data.VERSIONS[0].integrity_score:
+        raise RuntimeError(f"demo data: {data.PUBLISHED_WORKSPACE_ID} is not READY with integrity 100")
+    return data.PublishedDocument(state.document.schema_json, state.document.content_hash)
 
 
 async def _run(conninfo: str, profile: PasswordProfile) -> SeedOutcome:

@@ -23,6 +23,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from nexus.domain.permissions import DEFAULT_GOVERNANCE, ROLES, ROUTES, Route, effective_permissions
+from tests.api.documents import markup_docx
 
 Client = AsyncTestClient[Any]
 # Long: 32 role combinations over every workspace route (CI runs it once, on PostgreSQL 15).
@@ -42,6 +43,7 @@ WORKSPACE_ROUTES = [
 DESTRUCTIVE = [
     ("DELETE", "/drafts/clauses/{clauseId}/lock"),
     ("POST", "/drafts/clauses/{clauseId}/lock"),
+    ("DELETE", "/golden-records/covenants/{covenantId}"),
     ("DELETE", "/drafts/variables/{variableId}"),
     ("DELETE", "/drafts/clauses/{clauseId}"),
     ("DELETE", "/workspaces/{id}/members/{memberId}"),
@@ -50,16 +52,23 @@ DESTRUCTIVE = [
 WORKSPACE_ROUTES.sort(
     key=lambda r: DESTRUCTIVE.index((r.method, r.path)) + 1 if (r.method, r.path) in DESTRUCTIVE else 0
 )
-PLACEHOLDERS = ("{id}", "{workspaceId}", "{clauseId}", "{variableId}", "{nodeId}", "{driftId}")
+PLACEHOLDERS = (
+    "{id}", "{workspaceId}", "{clauseId}", "{variableId}", "{nodeId}", "{driftId}", "{sessionId}", "{itemId}",
+    "{connectorId}", "{covenantId}",
+)  # fmt: skip
+QUERY_SCOPED = ("/drifts", "/audit", "/reconciliations/sessions", "/reconciliations/upload")
+MARKUP = markup_docx(
+    [[("", "2. Interest")], [("", "The Margin is "), ("del", "200"), ("ins", "300"), ("", " basis points.")]]
+)
 
 
 def test_the_matrix_walks_every_workspace_scoped_route() -> None:
     """Every walked route names its workspace: a path placeholder, or `workspaceId` in the query/body (`/drifts`)."""
     for route in WORKSPACE_ROUTES:
-        assert any(p in route.path for p in PLACEHOLDERS) or route.path.startswith(("/drifts", "/audit")), route
+        assert any(p in route.path for p in PLACEHOLDERS) or route.path.startswith(QUERY_SCOPED), route
     walked = {(r.method, r.path) for r in WORKSPACE_ROUTES}
     assert set(DESTRUCTIVE) <= walked
-    prefixes = ("/workspaces/{id}", "/drafts/", "/graph/", "/drifts", "/audit")
+    prefixes = ("/workspaces/{id}", "/drafts/", "/graph/", "/drifts", "/audit", "/reconciliations", "/golden-records")
     for route in ROUTES:
         if (
             route.path.startswith(prefixes)
@@ -77,6 +86,10 @@ class Resources:
     variable_id: str
     node_id: str
     drift_id: str
+    session_id: str
+    item_id: str
+    connector_id: str
+    covenant_id: str
 
 
 async def _user(api: Client, name: str) -> str:
@@ -131,7 +144,34 @@ async def _resources(api: Client, owner: str, ws: str, member_id: str) -> Resour
     assert response.status_code == 200, response.text
     drifts = [d for d in response.json()["driftItems"] if d["variableId"] == variable_id]
     assert len(drifts) == 1, response.text
-    return Resources(ws, member_id, clause_id, variable_id, node_id, str(drifts[0]["id"]))
+    response = await api.post(
+        "/api/v1/reconciliations/upload",
+        files={"document": ("markup.docx", MARKUP)},
+        data={"workspaceId": ws},
+        headers=_auth(owner),
+    )
+    assert response.status_code == 201 and len(response.json()["items"]) == 1, response.text
+    session_id, item_id = str(response.json()["session"]["id"]), str(response.json()["items"][0]["id"])
+    response = await api.get(f"/api/v1/golden-records/{ws}/connectors", headers=_auth(owner))
+    assert response.status_code == 200, response.text
+    connector_id = str(response.json()["connectors"][0]["id"])
+    response = await api.post(
+        f"/api/v1/golden-records/{ws}/covenants",
+        json={
+            "name": "Leverage",
+            "testFrequency": "Quarterly",
+            "threshold": "≤ 4.50x",
+            "calculationBasis": "Total Net Debt / EBITDA",
+            "clauseId": clause_id,
+        },
+        headers=_auth(owner),
+    )
+    assert response.status_code == 201, response.text
+    covenant_id = str(response.json()["covenant"]["id"])
+    return Resources(
+        ws, member_id, clause_id, variable_id, node_id, str(drifts[0]["id"]), session_id, item_id, connector_id,
+        covenant_id,
+    )  # fmt: skip
 
 
 async def _invite(api: Client, owner: str, ws: str, name: str, role: str, external: bool = False) -> str:
@@ -159,8 +199,21 @@ async def _call(api: Client, token: str, route: Route, res: Resources) -> int:
         ("{variableId}", res.variable_id),
         ("{nodeId}", res.node_id),
         ("{driftId}", res.drift_id),
+        ("{sessionId}", res.session_id),
+        ("{itemId}", res.item_id),
+        ("{connectorId}", res.connector_id),
+        ("{covenantId}", res.covenant_id),
+        ("{version}", "0"),  # not a valid version: 400, after the permission check
     ):
         path = path.replace(placeholder, value)
+    if route.operation_id == "recon_upload":  # multipart, workspace in a form field
+        response = await api.post(
+            "/api/v1" + path,
+            files={"document": ("markup.docx", MARKUP)},
+            data={"workspaceId": res.ws},
+            headers=_auth(token),
+        )
+        return response.status_code
     body: dict[str, str] = {}
     params: dict[str, str] = {}
     if "{" not in route.path:  # /drifts..., POST /drifts/recompute, /audit/events|count|export|verify

@@ -79,7 +79,12 @@ async def test_session_for_member_needs_an_active_membership(conn: Conn) -> None
     james = await q.get_session_for_member(conn, session_id=SESSION, user_id="user-002")
     assert james is not None
     assert (james.id, james.total_items, james.pending_count) == (SESSION, 5, 3)
-    assert (james.member_role, james.member_is_admin, james.member_is_external, james.member_status) == ("legal", False, True, "active")
+    assert (james.member_role, james.member_is_admin, james.member_is_external, james.member_status) == (
+        "legal",
+        False,
+        True,
+        "active",
+    )
     assert isinstance(james.governance_rules, dict) and james.governance_rules["requireReasonForSensitiveEdits"]
     assert james.archived_at is None
     david = await q.get_session_for_member(conn, session_id=SESSION, user_id="user-004")
@@ -162,10 +167,19 @@ async def test_get_item_for_member(conn: Conn) -> None:
     )  # fmt: skip
     assert james.current_value == "within 90 days of the date of this Agreement"
     assert james.current_value in james.clause_body
-    assert (james.member_role, james.member_is_admin, james.member_is_external, james.member_status) == ("legal", False, True, "active")
+    assert (james.member_role, james.member_is_admin, james.member_is_external, james.member_status) == (
+        "legal",
+        False,
+        True,
+        "active",
+    )
     assert isinstance(james.governance_rules, dict) and james.archived_at is None
     sarah = await q.get_item_for_member(conn, item_id="recon-002", user_id="user-001")
-    assert sarah is not None and (sarah.member_role, sarah.member_is_admin, sarah.variable_value) == ("agent", True, "10,000,000")
+    assert sarah is not None and (sarah.member_role, sarah.member_is_admin, sarah.variable_value) == (
+        "agent",
+        True,
+        "10,000,000",
+    )
     assert await q.get_item_for_member(conn, item_id="recon-004", user_id="user-005") is None
     assert await q.get_item_for_member(conn, item_id="recon-404", user_id="user-002") is None
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +18,7 @@ import pytest
 from argon2 import PasswordHasher
 from psycopg.rows import dict_row
 
-from nexus.domain import audit
+from nexus.domain import audit, golden
 from nexus.domain.passwords import hash_password, hasher, verify_password
 from nexus.seed import SeedConflict, database_is_empty, load_demo, run
 from nexus.seed import data as demo
@@ -38,10 +40,9 @@ EXPECTED_COUNTS = {
     "reconciliation_sessions": 1,
     "reconciliation_items": 5,
     "golden_records": 3,
-    # grv-001 and its deliveries come with the export builder (demo-data §9).
-    "golden_record_versions": 0,
+    "golden_record_versions": 1,  # grv-001 (demo-data §9)
     "downstream_connectors": 12,
-    "connector_deliveries": 0,
+    "connector_deliveries": 4,  # del-001..del-004
     "covenants": 5,
     "audit_events": 35,
     "audit_chain_heads": 4,
@@ -122,9 +123,14 @@ async def test_audit_chains_are_gapless_valid_and_keep_the_fixed_timestamps(seed
     assert {r["id"] for r in events} == set(by_id)
 
 
+async def published_document(db: Conn) -> demo.PublishedDocument:
+    (version,) = await rows(SQL.version_rows(db))
+    return demo.PublishedDocument(version["document"], version["content_hash"])
+
+
 async def test_audit_states_are_stored_as_given(seeded: Conn) -> None:
     events = {r["id"]: r async for r in SQL.audit_events_in_chain_order(seeded)}
-    for e in demo.AUDIT_EVENTS:
+    for e in demo.audit_events(await published_document(seeded)):
         row = events[e.id]
         assert (row["workspace_id"], row["actor_id"], row["actor_name"]) == (e.workspace_id, e.actor_id, e.actor_name)
         assert (row["event_type"], row["target_type"], row["target_id"]) == (e.event_type, e.target_type, e.target_id)
@@ -136,6 +142,94 @@ async def test_audit_states_are_stored_as_given(seeded: Conn) -> None:
     assert events["audit-024"]["before_state"]["body"].count("3.50:1.00") == 1
     assert events["audit-006"]["after_state"]["externalCounselReadOnly"] is True
     assert events["audit-017"]["workspace_id"] is None
+    # The export / publish events carry the version-1 document's real size and hash (demo-data §12).
+    (version,) = await rows(SQL.version_rows(seeded))
+    size = len(version["document"].encode("utf-8"))
+    assert events["audit-021"]["after_state"] == {
+        "filename": "golden_record_Project_Beacon_-_Revolving_Credit_2024-12-18T11-00-00-000Z.json",
+        "size": size,
+        "contentHash": version["content_hash"],
+    }
+    assert events["audit-022"]["after_state"] == {
+        "status": "READY",
+        "integrityScore": 100,
+        "version": 1,
+        "contentHash": version["content_hash"],
+        "connectorCount": 4,
+    }
+    assert events["audit-022"]["before_state"] == {"lastVersion": None}
+    assert "size" not in events["audit-028"]["after_state"]
+
+
+async def test_the_published_version_is_the_export_builders_document(seeded: Conn) -> None:
+    (version,) = await rows(SQL.version_rows(seeded))
+    document = version.pop("document")
+    assert version == {
+        "id": "grv-001",
+        "workspace_id": "ws-002",
+        "golden_record_id": "gr-002",
+        "version": 1,
+        "content_hash": golden.content_hash(json.loads(document)),
+        "integrity_score": 100,
+        "published_by": "user-001",
+        "published_at": ts("2024-12-18T14:00:00Z"),
+        "reason": "Final terms approved by all parties",
+        "reason_category": "other",
+    }
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", version["content_hash"])
+    doc = json.loads(document)
+    assert list(doc) == [
+        "version",
+        "generatedAt",
+        "workspace",
+        "clauses",
+        "variables",
+        "covenants",
+        "status",
+        "integrityScore",
+        "baselines",
+        "drift",
+        "contentHash",
+    ]
+    assert (doc["generatedAt"], doc["status"], doc["integrityScore"]) == ("2024-08-15T10:20:00.000Z", "READY", 100)
+    assert doc["workspace"]["amount"] == 250000000 and doc["contentHash"] == version["content_hash"]
+    assert [c["id"] for c in doc["clauses"]] == ["clause-015", "clause-013", "clause-016", "clause-014"]
+    assert [c["id"] for c in doc["covenants"]] == ["cov-004", "cov-003"]  # clause-014: by name
+    assert doc["drift"] == {"unresolved": {"HIGH": 0, "MEDIUM": 0, "LOW": 0, "total": 0}, "approvedDeviations": 0,
+                            "items": []}  # fmt: skip
+    assert document == json.dumps(doc, ensure_ascii=False, indent=2)  # exact bytes, no trailing newline
+
+    gr_002 = await SQL.golden_record_row(seeded, id="gr-002")
+    assert gr_002["schema_json"] == document
+    assert (gr_002["status"], gr_002["integrity_score"], gr_002["unresolved_high_drift_count"]) == ("READY", 100, 0)
+    assert (gr_002["last_export_at"], gr_002["last_publish_at"]) == (
+        ts("2024-12-18T11:00:00Z"),
+        ts("2024-12-18T14:00:00Z"),
+    )
+    gr_001 = await SQL.golden_record_row(seeded, id="gr-001")
+    assert (gr_001["schema_json"], gr_001["integrity_score"], gr_001["unresolved_high_drift_count"]) == ("{}", 87, 3)
+
+
+async def test_deliveries_of_version_1(seeded: Conn) -> None:
+    deliveries = await rows(SQL.delivery_rows(seeded))
+    published = ts("2024-12-18T14:00:00Z")
+    assert [(d["id"], d["connector_id"], d["version_id"], d["status"]) for d in deliveries] == [
+        ("del-001", "conn-001", "grv-001", "skipped"),
+        ("del-002", "conn-002", "grv-001", "skipped"),
+        ("del-003", "conn-003", "grv-001", "failed"),
+        ("del-004", "conn-004", "grv-001", "skipped"),
+    ]
+    for d in deliveries:
+        assert (d["workspace_id"], d["created_at"], d["next_attempt_at"]) == ("ws-002", published, None)
+    failed = deliveries[2]
+    assert (failed["attempts"], failed["last_attempt_at"], failed["last_status_code"], failed["last_error"]) == (
+        8,
+        ts("2024-12-18T15:03:30Z"),
+        503,
+        "HTTP 503 Service Unavailable",
+    )
+    for skipped in (deliveries[0], deliveries[1], deliveries[3]):
+        assert (skipped["attempts"], skipped["last_attempt_at"], skipped["last_error"]) == (0, None, None)
 
 
 async def test_exact_values(seeded: Conn) -> None:
@@ -327,6 +421,10 @@ def test_demo_data_is_self_consistent() -> None:
     stamps = [e.timestamp for e in demo.AUDIT_EVENTS]
     assert stamps == sorted(stamps)
     assert [e.id for e in demo.AUDIT_EVENTS] == [f"audit-{i:03d}" for i in range(1, 36)]
+    completed = demo.audit_events(demo.PublishedDocument('{"x": "é"}', "sha256:" + "0" * 64))
+    assert [e.id for e in completed] == [e.id for e in demo.AUDIT_EVENTS]
+    assert completed[20].after_state == {**(demo.AUDIT_EVENTS[20].after_state or {}), "size": 11,
+                                         "contentHash": "sha256:" + "0" * 64}  # fmt: skip
     for e in demo.AUDIT_EVENTS:
         for state in (e.before_state, e.after_state):
             assert state is None or _json_leaves_ok(state), e.id

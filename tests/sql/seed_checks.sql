@@ -47,8 +47,12 @@ SELECT
         AS reconciliation_items,
     (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM golden_records AS t)
         AS golden_records,
+    (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM golden_record_versions AS t)
+        AS golden_record_versions,
     (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM downstream_connectors AS t)
         AS downstream_connectors,
+    (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM connector_deliveries AS t)
+        AS connector_deliveries,
     (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM covenants AS t)
         AS covenants,
     (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM audit_events AS t)
@@ -224,3 +228,54 @@ VALUES (:id, :email, :name, :password);
 -- A workspace with defaults (to create partial / conflicting states).
 INSERT INTO workspaces (id, name, created_by_id)
 VALUES (:id, :name, :created_by_id);
+
+-- name: golden_record_row(id)^
+-- One golden record as stored (snapshot columns and document bytes).
+SELECT
+    workspace_id,
+    status::text AS status,
+    integrity_score,
+    unresolved_high_drift_count,
+    last_export_at,
+    last_publish_at,
+    schema_json,
+    created_at,
+    updated_at
+FROM golden_records
+WHERE id = :id;
+
+-- name: version_rows()
+-- Every published version as stored.
+SELECT
+    id,
+    workspace_id,
+    golden_record_id,
+    version,
+    document,
+    content_hash,
+    integrity_score,
+    published_by,
+    published_at,
+    reason,
+    reason_category::text AS reason_category
+FROM golden_record_versions
+ORDER BY id;
+
+-- name: delivery_rows()
+-- Every connector delivery as stored.
+SELECT
+    id,
+    workspace_id,
+    connector_id,
+    version_id,
+    status::text AS status,
+    attempts,
+    next_attempt_at,
+    last_attempt_at,
+    delivered_at,
+    last_status_code,
+    last_error,
+    created_at,
+    updated_at
+FROM connector_deliveries
+ORDER BY id;

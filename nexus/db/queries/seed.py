@@ -14,6 +14,7 @@ from nexus.db.queries.enums import (
     ConfidenceLevel,
     ConnectorStatus,
     ConnectorType,
+    DeliveryStatus,
     DriftSeverity,
     DriftStatus,
     GoldenRecordStatus,
@@ -47,6 +48,8 @@ _Q = load_queries(
         "insert_connector",
         "insert_session",
         "insert_audit_event",
+        "insert_golden_record_version",
+        "insert_connector_delivery",
     ),
 )
 
@@ -579,5 +582,79 @@ async def insert_audit_event(
             "after_state": None if after_state is None else Jsonb(after_state),
             "reason": reason,
             "reason_category": reason_category,
+        },
+    )
+
+
+async def insert_golden_record_version(
+    conn: AsyncConnection[Any],
+    *,
+    id: str,
+    workspace_id: str,
+    golden_record_id: str,
+    version: int,
+    document: str,
+    content_hash: str,
+    integrity_score: int,
+    published_by: str,
+    published_at: datetime.datetime,
+    reason: str,
+    reason_category: ReasonCategory | None,
+) -> int:
+    """One demo published version (the export builder's document bytes and hash, computed by the seed)."""
+    return await execute(
+        conn,
+        _Q["insert_golden_record_version"],
+        {
+            "id": id,
+            "workspace_id": workspace_id,
+            "golden_record_id": golden_record_id,
+            "version": version,
+            "document": document,
+            "content_hash": content_hash,
+            "integrity_score": integrity_score,
+            "published_by": published_by,
+            "published_at": published_at,
+            "reason": reason,
+            "reason_category": reason_category,
+        },
+    )
+
+
+async def insert_connector_delivery(
+    conn: AsyncConnection[Any],
+    *,
+    id: str,
+    workspace_id: str,
+    connector_id: str,
+    version_id: str,
+    status: DeliveryStatus,
+    attempts: int,
+    next_attempt_at: datetime.datetime | None,
+    last_attempt_at: datetime.datetime | None,
+    delivered_at: datetime.datetime | None,
+    last_status_code: int | None,
+    last_error: str | None,
+    created_at: datetime.datetime,
+    updated_at: datetime.datetime,
+) -> int:
+    """One demo delivery of a published version to a connector (terminal states only: the worker never touches them)."""
+    return await execute(
+        conn,
+        _Q["insert_connector_delivery"],
+        {
+            "id": id,
+            "workspace_id": workspace_id,
+            "connector_id": connector_id,
+            "version_id": version_id,
+            "status": status,
+            "attempts": attempts,
+            "next_attempt_at": next_attempt_at,
+            "last_attempt_at": last_attempt_at,
+            "delivered_at": delivered_at,
+            "last_status_code": last_status_code,
+            "last_error": last_error,
+            "created_at": created_at,
+            "updated_at": updated_at,
         },
     )
