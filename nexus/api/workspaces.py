@@ -301,18 +301,45 @@ async def _exact_amount(request: Request[Any, Any, Any]) -> object:
 
 def _create_request_body() -> dict[str, Any]:
     """`POST /workspaces` takes JSON or multipart (the handler reads the body itself; api.md §3.2)."""
-    form = WorkspaceCreateForm.model_json_schema()
-    form["properties"]["document"] = {
-        "type": "string",
-        "format": "binary",
-        "description": "Optional .docx/.pdf (≤ 10 MiB) whose text is imported as clauses (domain.md §4.1)",
+    text = {"type": "string", "pattern": r"\S"}
+    fields: dict[str, Any] = {
+        "name": {**text, "minLength": 1, "maxLength": 255},
+        "currency": {"type": "string", "pattern": r"^\s*[A-Za-z]{3}\s*$", "description": "ISO 4217, upper-cased"},
+        "standard": {**text, "minLength": 1, "maxLength": 50},
+        "basePdfName": {"oneOf": [{"type": "string", "maxLength": 255}, {"type": "null"}]},
+        "clausesText": {
+            "oneOf": [{"type": "string", "maxLength": 1_000_000}, {"type": "null"}],
+            "description": "Clauses to import: numbered heading lines (`1. Definitions`) each start a clause",
+        },
+    }
+    required = ["name", "currency", "amount", "standard"]
+    amount = "Exact decimal > 0 and < 10^18 with at most 2 decimals"
+    json_schema = {
+        "type": "object",
+        "required": required,
+        "properties": {
+            **fields,
+            "amount": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1e18, "description": amount},
+        },
+    }
+    form_schema = {
+        "type": "object",
+        "required": required,
+        "properties": {
+            **{k: v for k, v in fields.items() if k not in ("basePdfName", "clausesText")},
+            "basePdfName": {"type": "string", "maxLength": 255},
+            "clausesText": {"type": "string", "maxLength": 1_000_000},
+            "amount": {"type": "string", "pattern": r"^\s*\d{1,18}(\.\d{1,2})?\s*$", "description": amount},
+            "document": {
+                "type": "string",
+                "format": "binary",
+                "description": "Optional .docx/.pdf (≤ 10 MiB) whose text is imported as clauses (domain.md §4.1)",
+            },
+        },
     }
     return {
         "required": True,
-        "content": {
-            "application/json": {"schema": WorkspaceCreateIn.model_json_schema()},
-            "multipart/form-data": {"schema": form},
-        },
+        "content": {"application/json": {"schema": json_schema}, "multipart/form-data": {"schema": form_schema}},
     }
 
 

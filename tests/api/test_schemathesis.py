@@ -53,8 +53,21 @@ DEMO_IDS = {
     "variable_id": "var-002",
     "drift_id": "drift-001",
     "node_id": "node-c-clause-003",
+    "session_id": "recon-session-001",
+    "item_id": "recon-004",
+    "connector_id": "conn-005",
+    "covenant_id": "cov-001",
+    "version": "1",
+    "event_id": "audit-001",
+    "target_type": "clause",
+    "target_id": "clause-003",
 }
-DESTRUCTIVE_IDS = {"workspace_id": "ws-002", "clause_id": "clause-005", "variable_id": "var-004"}
+DESTRUCTIVE_IDS = {
+    "workspace_id": "ws-002",
+    "clause_id": "clause-005",
+    "variable_id": "var-004",
+    "covenant_id": "cov-002",
+}
 # Path ids schemathesis' own string generation does not produce (it never sends U+0000 in a path): ids are opaque
 # strings ≤ 64 chars (api.md §1.5), so each of these is just an unknown id → 404, never a 5xx.
 ODD_IDS = ("\x00", "ws-001\x00", "x" * 65, "é 😀/..", "%00")
