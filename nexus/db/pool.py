@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -49,16 +50,31 @@ def create_pool(
     if url.pooled:
         log.warning("connection pooler in use: runtime grants rely on the login role being a member of nexus_app")
 
-    return AsyncConnectionPool(
+    sweeps: set[asyncio.Task[None]] = set()
+
+    async def check(conn: AsyncConnection[Any]) -> None:
+        """One empty round trip per checkout, so a connection that a server restart, a failover or a pooler's /
+        serverless idle cut-off killed is replaced instead of failing the request (503). One dead connection
+        usually means every idle one died with it: sweep them all at once rather than one backoff step each."""
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except Exception:
+            if not sweeps:
+                log.warning("a pooled connection was dead; checking every idle connection of pool %r", name)
+                task = asyncio.get_running_loop().create_task(pool.check())
+                sweeps.add(task)
+                task.add_done_callback(sweeps.discard)
+            raise
+
+    pool: Pool = AsyncConnectionPool(
         url.conninfo,
         min_size=min_size,
         max_size=max_size,
         timeout=timeout,
         kwargs=kwargs,
         configure=None if url.pooled and not read_only else configure,
-        # One empty round trip per checkout: an idle connection that a server restart, a failover or a pooler's /
-        # serverless idle cut-off killed is replaced instead of failing the next request with a 503.
-        check=AsyncConnectionPool.check_connection,
+        check=check,
         open=False,
         name=name,
     )
+    return pool

@@ -50,6 +50,9 @@ def verify_access_token(secret: str, token: str) -> AccessClaims:
     sub, sid, typ = claims.get("sub"), claims.get("sid"), claims.get("typ")
     if typ != "access" or not isinstance(sub, str) or not isinstance(sid, str) or not sub or not sid:
         raise InvalidToken()
+    # NumericDate is a JSON number (RFC 7519 §2); PyJWT would also take a numeric string such as "1700000000".
+    if not all(isinstance(claims.get(k), int) and not isinstance(claims.get(k), bool) for k in ("iat", "exp")):
+        raise InvalidToken()
     return AccessClaims(user_id=sub, session_id=sid)
 
 
