@@ -4,17 +4,19 @@ tests/sql/drafting_tests.sql. The helpers here are shared with test_variables.py
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiosql
+import anyio
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from psycopg.rows import dict_row
+
+from tests.api.race import Call, race
 
 pytestmark = pytest.mark.anyio
 
@@ -257,13 +259,16 @@ async def test_stale_write_by_etag_and_timestamp(demo_api: Client) -> None:
     assert ok.status_code == 200, ok.text
 
 
-async def test_concurrent_patches_with_same_if_match(demo_api: Client) -> None:
+async def test_concurrent_patches_with_same_if_match(demo_api: Client, seeded_db_url: str) -> None:
     sarah = await auth(demo_api, SARAH)
     tag = (await demo_api.get(f"{CLAUSES}/clause-003", headers=sarah)).headers["etag"]
     headers = {**sarah, "If-Match": tag}
-    first, second = await asyncio.gather(
-        demo_api.patch(f"{CLAUSES}/clause-003", headers=headers, json={"newBody": "Body A.", **REASON}),
-        demo_api.patch(f"{CLAUSES}/clause-003", headers=headers, json={"newBody": "Body B.", **REASON}),
+    first, second = await anyio.to_thread.run_sync(
+        lambda: race(
+            seeded_db_url,
+            Call("PATCH", f"{CLAUSES}/clause-003", headers, {"newBody": "Body A.", **REASON}),
+            Call("PATCH", f"{CLAUSES}/clause-003", headers, {"newBody": "Body B.", **REASON}),
+        )
     )
     assert sorted([first.status_code, second.status_code]) == [200, 409]
     loser = first if first.status_code == 409 else second

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiosql
+import anyio
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from psycopg.rows import dict_row
+
+from tests.api.race import Call, race
 
 pytestmark = pytest.mark.anyio
 
@@ -333,12 +335,15 @@ async def test_override_refused_when_variable_changed_after_approval(demo_api: C
     assert variable_row(db, "var-002")["baseline_value"] == "250"
 
 
-async def test_concurrent_approve_and_revert_one_wins(demo_api: Client, db: Conn) -> None:
+async def test_concurrent_approve_and_revert_one_wins(demo_api: Client, db: Conn, seeded_db_url: str) -> None:
     sarah = await login(demo_api, SARAH)
     maria = await login(demo_api, MARIA)
-    approve, revert = await asyncio.gather(
-        demo_api.post(f"{D}/drift-002/approve", json=REASON, headers=maria),
-        demo_api.post(f"{D}/drift-002/revert", json=REASON, headers=sarah),
+    approve, revert = await anyio.to_thread.run_sync(
+        lambda: race(
+            seeded_db_url,
+            Call("POST", f"{D}/drift-002/approve", maria, REASON),
+            Call("POST", f"{D}/drift-002/revert", sarah, REASON),
+        )
     )
     assert sorted([approve.status_code, revert.status_code]) == [200, 409], (approve.text, revert.text)
     status = drift_row(db, "drift-002")["status"]

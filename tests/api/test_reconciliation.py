@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
 from collections.abc import Iterator
@@ -11,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import aiosql
+import anyio
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from psycopg.rows import dict_row
 
 from tests.api.documents import markup_docx, pdf_of
+from tests.api.race import Call, race
 
 pytestmark = pytest.mark.anyio
 
@@ -320,11 +321,16 @@ async def test_demo_vector_locked_then_apply_exactly_once(demo_api: Client, db: 
     assert (event["reason"], event["reason_category"]) == (REASON["reason"], REASON["reasonCategory"])
 
 
-async def test_concurrent_applies_one_wins_and_counters_move_once(demo_api: Client, db: Conn) -> None:
+async def test_concurrent_applies_one_wins_and_counters_move_once(
+    demo_api: Client, db: Conn, seeded_db_url: str
+) -> None:
     sarah, james = await login(demo_api, SARAH), await login(demo_api, JAMES)
-    first, second = await asyncio.gather(
-        demo_api.post(f"{R}/items/recon-003/apply", headers=sarah, json=REASON),
-        demo_api.post(f"{R}/items/recon-003/apply", headers=james, json=REASON),
+    first, second = await anyio.to_thread.run_sync(
+        lambda: race(
+            seeded_db_url,
+            Call("POST", f"{R}/items/recon-003/apply", sarah, REASON),
+            Call("POST", f"{R}/items/recon-003/apply", james, REASON),
+        )
     )
     assert sorted([first.status_code, second.status_code]) == [200, 409], (first.text, second.text)
     loser = first if first.status_code == 409 else second
@@ -335,11 +341,14 @@ async def test_concurrent_applies_one_wins_and_counters_move_once(demo_api: Clie
     assert len(list(Q.target_events(db, target_type="reconciliation_item", target_id="recon-003"))) == 1
 
 
-async def test_concurrent_apply_and_reject_decide_once(demo_api: Client, db: Conn) -> None:
+async def test_concurrent_apply_and_reject_decide_once(demo_api: Client, db: Conn, seeded_db_url: str) -> None:
     sarah = await login(demo_api, SARAH)
-    results = await asyncio.gather(
-        demo_api.post(f"{R}/items/recon-004/apply", headers=sarah, json={}),
-        demo_api.post(f"{R}/items/recon-004/reject", headers=sarah, json={}),
+    results = await anyio.to_thread.run_sync(
+        lambda: race(
+            seeded_db_url,
+            Call("POST", f"{R}/items/recon-004/apply", sarah),
+            Call("POST", f"{R}/items/recon-004/reject", sarah),
+        )
     )
     assert sorted(r.status_code for r in results) == [200, 409]
     counters = Q.session_counters(db, session_id=SESSION)
