@@ -39,6 +39,7 @@ from nexus.config import Settings, load_settings
 from nexus.db.migrate import shipped_ids
 from nexus.db.pool import create_pool
 from nexus.domain.permissions import ROUTES_BY_OPERATION
+from nexus.services import auth as auth_service
 from nexus.services.context import Context
 
 VERSION = version("nexus")
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None, route_handlers: Sequence[Any] =
             read_pool = create_pool(app_settings.read, max_size=4, read_only=True, name="nexus-read")
             await read_pool.open(wait=False)
         app.state.ctx = Context.create(pool, app_settings, read_pool)
+        await auth_service.dummy_hash(app.state.ctx)  # warm: the first unknown-email login costs what others do
         # NEXUS_DELIVERY_WORKER: the connector outbox and the maintenance sweep run beside the API.
         background = Background(app.state.ctx) if app_settings.delivery_worker else None
         try:

@@ -104,6 +104,10 @@ def handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response
         return error_response(409, "CONFLICT", "The change conflicts with the current state")
     if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
         return error_response(409, "CONFLICT", "A concurrent change won; retry")
+    if isinstance(exc, pg_errors.InvalidSqlStatementName | pg_errors.DuplicatePreparedStatement):
+        # Prepared statements do not survive transaction pooling: the URL lacks `pgbouncer=true`.
+        log.error("prepared statement lost behind a connection pooler; add pgbouncer=true to DATABASE_URL: %s", exc)
+        return error_response(503, "DATABASE_UNAVAILABLE", "Database unavailable", headers={"Retry-After": "5"})
     if isinstance(exc, PoolTimeout | psycopg.OperationalError | pg_errors.QueryCanceled | OSError):
         log.warning("database unavailable: %s", exc)
         return error_response(503, "DATABASE_UNAVAILABLE", "Database unavailable", headers={"Retry-After": "5"})

@@ -57,7 +57,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _dummy_hash(ctx: Context) -> str:
+async def dummy_hash(ctx: Context) -> str:
     """A fixed hash with the live parameters, so unknown emails cost what a wrong password costs."""
     if not ctx.dummy_hash:
         ctx.dummy_hash = await hash_password(ctx.hasher, "nexus-dummy-password-for-unknown-emails")
@@ -145,7 +145,7 @@ async def login(ctx: Context, email: str, password: str, client: ClientInfo) -> 
         )
     assert attempt_id is not None
 
-    stored = user_row.password if user_row is not None else await _dummy_hash(ctx)
+    stored = user_row.password if user_row is not None else await dummy_hash(ctx)
     ok = await verify_password(ctx.hasher, stored, password) and user_row is not None
     if not ok or user_row is None:
         raise Unauthorized("Invalid email or password")

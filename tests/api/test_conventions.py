@@ -355,10 +355,15 @@ def _unique() -> None:
     raise psycopg.errors.UniqueViolation("duplicate key value violates unique constraint")
 
 
+@get("/api/v1/test-only/pooler", sync_to_thread=False)
+def _pooler() -> None:
+    raise psycopg.errors.InvalidSqlStatementName('prepared statement "_pg3_0" does not exist')
+
+
 @pytest.fixture
 async def faulty(settings: Settings) -> AsyncIterator[Client]:
     """The real app plus routes that fail in the ways the error handlers map."""
-    app = create_app(settings, route_handlers=[_boom, _db_down, _timeout, _unique])
+    app = create_app(settings, route_handlers=[_boom, _db_down, _timeout, _unique, _pooler])
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
         yield client
 
@@ -377,12 +382,14 @@ async def test_a_generated_request_id_is_the_one_in_500_details(faulty: Client) 
     assert assert_error(resp, 500, "INTERNAL_ERROR")["details"] == {"requestId": resp.headers["x-request-id"]}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/test-only/db-down", "/api/v1/test-only/timeout"])
+# pooler: prepared statements lost behind transaction pooling (DATABASE_URL without pgbouncer=true)
+@pytest.mark.parametrize("path", ["/api/v1/test-only/db-down", "/api/v1/test-only/timeout", "/api/v1/test-only/pooler"])
 async def test_database_unavailable_and_statement_timeout_are_503_with_retry_after(faulty: Client, path: str) -> None:
     resp = await faulty.get(path)
     assert_error(resp, 503, "DATABASE_UNAVAILABLE")
     assert resp.headers["retry-after"] == "5"
     assert "connection refused" not in resp.text and "canceling statement" not in resp.text
+    assert "prepared statement" not in resp.text
 
 
 async def test_a_unique_violation_is_a_409_conflict_without_sql_details(faulty: Client) -> None:
