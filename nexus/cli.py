@@ -268,6 +268,24 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def cmd_bench_api(_settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nexus.bench import api, generate
+
+    try:
+        url = args.database or api.bench_database(args.scale, say)
+        report = api.run(url, args.scale, duration=args.duration, connections=args.connections, workers=args.workers,
+                         endpoints=args.endpoints, pooled=not args.no_pooled, say=say)  # fmt: skip
+        out = Path(args.out) if args.out else api.RESULTS_DIR
+        json_path, md_path, png_path = api.write_reports(report, out)
+    except (generate.GenerateError, api.BenchError) as exc:
+        raise CliError(str(exc)) from None
+    print(api.markdown(report))
+    say(f"wrote {json_path}, {md_path} and {png_path}")
+    return 0
+
+
 # -- entry point -----------------------------------------------------------------------------------------------
 def _positive(text: str) -> float:
     try:
@@ -334,6 +352,21 @@ def build_parser() -> argparse.ArgumentParser:
     bq.add_argument("--runs", type=int, default=30, help="EXPLAIN ANALYZE runs per query (default 30)")
     bq.add_argument("--check", action="store_true", help="apply the plan gates; exit 1 on a regression")
     bq.set_defaults(func=cmd_bench)
+
+    from nexus.bench.api import parse_connections, parse_endpoints
+
+    bapi = bench_sub.add_parser("api", help="drive `nexus serve` with wrk beside the direct-query ceiling and pooled")
+    bapi.add_argument("--scale", choices=["S", "M", "L"], default="S", help="generated database to use (default S)")
+    bapi.add_argument("--database", metavar="URL", help="a generated database (default: nexus_bench_api_<scale>)")
+    bapi.add_argument("--duration", type=_positive, default=10.0, metavar="S", help="seconds per run (default 10)")
+    bapi.add_argument("--connections", type=parse_connections, default=(1, 32), metavar="N,N",
+                      help="concurrency levels (default 1,32)")  # fmt: skip
+    bapi.add_argument("--workers", type=int, default=None, help="server workers (default: one per core)")
+    bapi.add_argument("--endpoints", type=parse_endpoints, default=None, metavar="KEY,KEY",
+                      help="subset of me,workspaces,outline,clause,drifts,audit,graph (default all)")  # fmt: skip
+    bapi.add_argument("--no-pooled", action="store_true", help="skip the PgBouncer (transaction mode) pass")
+    bapi.add_argument("--out", metavar="DIR", help="where the reports go (default benchmarks/results)")
+    bapi.set_defaults(func=cmd_bench_api)
 
     gen = sub.add_parser("gen", help="generate nexus/db/queries from sql/*.sql")
     gen.add_argument("--check", action="store_true", help="fail with a diff if the generated files are stale")

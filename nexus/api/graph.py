@@ -163,15 +163,19 @@ def node_out(row: NodeLike) -> GraphNodeOut:
     return GraphNodeOut(**_node_fields(row))
 
 
+def _edge_fields(row: graph_q.EdgeRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "workspaceId": row.workspace_id,
+        "sourceId": row.source_id,
+        "targetId": row.target_id,
+        "weight": row.weight,
+        "kind": edge_kind(row.weight),
+    }
+
+
 def edge_out(row: graph_q.EdgeRow) -> GraphEdgeOut:
-    return GraphEdgeOut(
-        id=row.id,
-        workspaceId=row.workspace_id,
-        sourceId=row.source_id,
-        targetId=row.target_id,
-        weight=row.weight,
-        kind=edge_kind(row.weight),
-    )
+    return GraphEdgeOut(**_edge_fields(row))
 
 
 def _ctx(state: State) -> Context:
@@ -279,16 +283,19 @@ class GraphController(Controller):
     async def get_graph(self, state: State, workspace_id: FromPath[str]) -> GraphEnvelope:
         """Every node and edge of the workspace (by id), the cached integrity score and the last build time."""
         view = await graph_service.get_graph(_ctx(state), workspace_id)
-        return GraphEnvelope(
-            graph=GraphOut(
-                nodes=[node_out(n) for n in view.nodes],
-                edges=[edge_out(e) for e in view.edges],
-                integrityScore=view.integrity_score,
-                lastComputedAt=iso_or_none(view.last_computed_at),
-                nodeCount=len(view.nodes),
-                edgeCount=len(view.edges),
-            )
+        # One validation pass over plain dicts (pydantic-core) instead of one model __init__ per node and edge: the
+        # same models and checks, half the cost on large graphs (nexus bench api).
+        graph = GraphOut.model_validate(
+            {
+                "nodes": [_node_fields(n) for n in view.nodes],
+                "edges": [_edge_fields(e) for e in view.edges],
+                "integrityScore": view.integrity_score,
+                "lastComputedAt": iso_or_none(view.last_computed_at),
+                "nodeCount": len(view.nodes),
+                "edgeCount": len(view.edges),
+            }
         )
+        return GraphEnvelope(graph=graph)
 
     @get(
         "/graph/{workspace_id:str}/issues",
