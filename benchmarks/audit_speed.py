@@ -3,9 +3,11 @@
 * list: first page and the page `--depth`/50 deep via keyset cursor of the deal with most events, in a generated
   database (`nexus bench generate`; default nexus_bench_l, else the `--database` given), through the generated
   query functions (client wall time, p50/p95);
-* append with the chain: events/s on one connection (one transaction per event, as services append), then two
-  connections on two workspaces at once (throughput and lock waits sampled from pg_stat_activity), in a scratch
-  database migrated to head;
+* append with the chain, in a scratch database migrated to head: one event per transaction (an API write; with
+  synchronous_commit on, then off, to show the commit flush it is bound by), transactions of 100 events on one
+  connection (one INSERT each, the >= 2,000/s target), the engine alone (one INSERT .. SELECT), then two
+  connections at once on two workspaces and, as a control, on one (throughput; lock waiters sampled from
+  pg_stat_activity every 2 ms);
 * export: the real streaming path (nexus.services.audit.start_export -> Export.chunks, JSON) of up to `--export`
   events of that deal: rows/s and peak RSS growth.
 
@@ -21,7 +23,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosql
 import psycopg
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.graph_build import BENCH as GRAPH_BENCH  # noqa: E402
 from nexus.bench.queries import bench_queries  # noqa: E402
 from nexus.config import load_settings, parse_database_url  # noqa: E402
+from nexus.db.migrate import rollback  # noqa: E402
 from nexus.db.pool import create_pool  # noqa: E402
 from nexus.db.queries import audit as audit_q  # noqa: E402
 from nexus.db.scratch import maintenance_url, scratch_database, with_dbname  # noqa: E402
@@ -77,16 +80,44 @@ async def list_pages(url: str, depth: int, runs: int) -> dict[str, Any]:
             "deep_p50_ms": statistics.median(deep), "deep_p95_ms": pct(deep, 0.95)}  # fmt: skip
 
 
-async def _append(url: str, ws: str, n: int) -> float:
+async def _append(url: str, ws: str, n: int, per_tx: int = 1, sync: str = "on") -> float:
+    """Seconds to append n events to `ws` on one connection, `per_tx` per transaction, one INSERT each (as a
+    service does: audit_q.append_event in the caller's transaction)."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await SPEED.set_synchronous_commit(conn, setting=sync)
         t = time.perf_counter()
-        for i in range(n):
-            await audit_q.append_event(
-                conn, workspace_id=ws, actor_id="bench-user", actor_name="Bench", event_type="VARIABLE_EDIT",
-                target_type="variable", target_id=f"v{i}", before_state={"value": str(i)},
-                after_state={"value": str(i + 1)}, reason=None, reason_category=None,
-            )  # fmt: skip
+        for start in range(0, n, per_tx):
+            async with conn.transaction():
+                for i in range(start, min(n, start + per_tx)):
+                    await audit_q.append_event(
+                        conn, workspace_id=ws, actor_id="bench-user", actor_name="Bench", event_type="VARIABLE_EDIT",
+                        target_type="variable", target_id=f"v{i}", before_state={"value": str(i)},
+                        after_state={"value": str(i + 1)}, reason=None, reason_category=None,
+                    )  # fmt: skip
         return time.perf_counter() - t
+
+
+async def _pair(url: str, workspaces: tuple[str, str], n: int, per_tx: int) -> dict[str, Any]:
+    """Two connections appending n events each at once: events/s in total, and how many pg_stat_activity samples
+    (every 2 ms) saw a backend waiting on a chain's advisory lock, or on any other lock."""
+    samples: list[tuple[int, int]] = []
+    done = False
+
+    async def sample() -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as mon:
+            while not done:
+                row = await SPEED.lock_waiters(mon)
+                samples.append((row[0], row[1]))
+                await asyncio.sleep(0.002)
+
+    monitor = asyncio.create_task(sample())
+    t = time.perf_counter()
+    await asyncio.gather(*(_append(url, ws, n, per_tx) for ws in workspaces))
+    rate = 2 * n / (time.perf_counter() - t)
+    done = True
+    await monitor
+    return {"rate": rate, "samples": len(samples), "advisory": sum(1 for a, _ in samples if a),
+            "other": sum(1 for _, o in samples if o)}  # fmt: skip
 
 
 async def appends(url: str, n: int) -> dict[str, Any]:
@@ -94,28 +125,26 @@ async def appends(url: str, n: int) -> dict[str, Any]:
         await GRAPH_BENCH.insert_bench_user(conn, user_id="bench-user")
         for ws in ("ws-a", "ws-b"):
             await GRAPH_BENCH.insert_bench_workspace(conn, workspace_id=ws, user_id="bench-user")
-    await _append(url, "ws-a", 200)  # warm-up
-    one = n / await _append(url, "ws-a", n)
-    waits: list[int] = []
-    done = False
-
-    async def sample() -> None:
-        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as mon:
-            while not done:
-                waits.append(await SPEED.lock_waiters(mon) or 0)
-                await asyncio.sleep(0.005)
-
-    monitor = asyncio.create_task(sample())
-    t = time.perf_counter()
-    await asyncio.gather(_append(url, "ws-a", n), _append(url, "ws-b", n))
-    two = 2 * n / (time.perf_counter() - t)
-    done = True
-    await monitor
-    return {"one_connection_events_s": one, "two_connections_events_s": two,
-            "lock_wait_samples": sum(1 for w in waits if w), "samples": len(waits)}  # fmt: skip
+        sync_setting = await SPEED.synchronous_commit(conn)
+    await _append(url, "ws-a", 300, per_tx=100)  # warm-up (plans, caches)
+    out: dict[str, Any] = {"synchronous_commit": sync_setting}
+    few = max(n // 5, 200)  # one commit per event is slow: fewer of them
+    out["tx1_sync_on"] = few / await _append(url, "ws-a", few, per_tx=1, sync="on")
+    out["tx1_sync_off"] = few / await _append(url, "ws-a", few, per_tx=1, sync="off")
+    out["tx100"] = n / await _append(url, "ws-a", n, per_tx=100)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        t = time.perf_counter()
+        async with conn.transaction():
+            await SPEED.append_events_in_one_statement(conn, workspace_id="ws-a", actor_id="bench-user", how_many=n)
+        out["engine"] = n / (time.perf_counter() - t)
+    out["two_ws"] = await _pair(url, ("ws-a", "ws-b"), n, 100)
+    out["same_ws"] = await _pair(url, ("ws-a", "ws-a"), n, 100)  # control: one chain, so they must take turns
+    return out
 
 
-async def export(url: str, limit: int) -> dict[str, Any]:
+async def export(url: str, limit: int, fmt: Literal["json", "csv"]) -> dict[str, Any]:
+    """The real export path over the largest deal: start_export (count, EXPORT_AUDIT) then every chunk, stopping
+    after `limit` rows; rows are counted from the bytes (one line per event)."""
     params = bench_queries("hot_params.sql")
     with psycopg.connect(url, autocommit=True) as sync:
         whale = params.pick_workspaces(sync)[0]
@@ -129,21 +158,20 @@ async def export(url: str, limit: int) -> dict[str, Any]:
         scope = audit_service.Scope(full=[whale], limited=[], global_actor=None)
         before = rss_mb()
         t = time.perf_counter()
-        exp = await audit_service.start_export(ctx, caller, scope, audit_service.AuditFilter(workspace_id=whale),
-                                               "json")  # fmt: skip
-        size = rows = 0
+        exp = await audit_service.start_export(ctx, caller, scope, audit_service.AuditFilter(workspace_id=whale), fmt)
+        size = newlines = 0
         async for chunk in exp.chunks():
             size += len(chunk)
-            rows += 1
-            if rows > limit:
+            newlines += chunk.count(b"\n")
+            if newlines >= limit:
                 await exp.close()
                 break
         seconds = time.perf_counter() - t
     finally:
         await pool.close()
-    events = min(exp.count, limit)
-    return {"events": events, "seconds": seconds, "rows_s": events / seconds, "mb": size / 1e6,
-            "peak_rss_growth_mb": rss_mb() - before}  # fmt: skip
+    events = newlines + 1 if fmt == "json" and size > 2 else max(newlines - 1, 0)
+    return {"events": events, "count": exp.count, "seconds": seconds, "rows_s": events / seconds, "mb": size / 1e6,
+            "peak_rss_mb": rss_mb(), "peak_rss_growth_mb": rss_mb() - before}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,21 +181,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--appends", type=int, default=5000)
     parser.add_argument("--export", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--only", choices=("list", "append", "export"), help="run one part only")
+    parser.add_argument(
+        "--append-rollback",
+        type=int,
+        default=0,
+        metavar="N",
+        help="roll the append database back N migrations first (compare with an older trigger)",
+    )
     args = parser.parse_args(argv)
     url = args.database or with_dbname(maintenance_url(), "nexus_bench_l")
-    pages = asyncio.run(list_pages(url, args.depth, args.runs))
-    print(f"audit list, deal {pages['workspace']}: first page p50 {pages['first_p50_ms']:.2f} ms "
-          f"(p95 {pages['first_p95_ms']:.2f}); page {pages['page']:,} via cursor p50 {pages['deep_p50_ms']:.2f} ms "
-          f"(p95 {pages['deep_p95_ms']:.2f}); target < 5 ms")  # fmt: skip
-    with scratch_database(prefix="nexus_bench_append") as scratch:
-        app = asyncio.run(appends(scratch.conninfo, args.appends))
-    print(f"audit append: {app['one_connection_events_s']:,.0f} events/s on one connection (target >= 2,000); "
-          f"two connections, two workspaces: {app['two_connections_events_s']:,.0f} events/s total, "
-          f"lock waits in {app['lock_wait_samples']} of {app['samples']} samples")  # fmt: skip
-    exp = asyncio.run(export(url, args.export))
-    print(f"audit export: {exp['events']:,} events in {exp['seconds']:.1f} s = {exp['rows_s']:,.0f} rows/s "
-          f"(target > 50,000), {exp['mb']:.0f} MB JSON, "
-          f"peak RSS growth {exp['peak_rss_growth_mb']:.0f} MB")  # fmt: skip
+    if args.only in (None, "list"):
+        pages = asyncio.run(list_pages(url, args.depth, args.runs))
+        print(f"audit list, deal {pages['workspace']}: first page p50 {pages['first_p50_ms']:.2f} ms "
+              f"(p95 {pages['first_p95_ms']:.2f}); page {pages['page']:,} via cursor p50 {pages['deep_p50_ms']:.2f} ms "
+              f"(p95 {pages['deep_p95_ms']:.2f}); target < 5 ms")  # fmt: skip
+    if args.only in (None, "append"):
+        with scratch_database(prefix="nexus_bench_append") as scratch:
+            rolled = [m for _ in range(args.append_rollback) for m in rollback(scratch)]
+            app = asyncio.run(appends(scratch.conninfo, args.appends))
+        schema = f" (migrations rolled back: {', '.join(rolled)})" if rolled else ""
+        print(f"audit append{schema}, one event per transaction (an API write): {app['tx1_sync_on']:,.0f} events/s "
+              f"with synchronous_commit={app['synchronous_commit']} (bound by the commit's WAL flush), "
+              f"{app['tx1_sync_off']:,.0f}/s with it off")  # fmt: skip
+        print(f"audit append, transactions of 100, one INSERT per event, one connection: {app['tx100']:,.0f} "
+              f"events/s (target >= 2,000); engine alone (one INSERT .. SELECT): "
+              f"{app['engine']:,.0f} events/s")  # fmt: skip
+        for label, key in (("two workspaces", "two_ws"), ("one workspace (control)", "same_ws")):
+            pair = app[key]
+            print(f"audit append, two connections, {label}: {pair['rate']:,.0f} events/s in total; of "
+                  f"{pair['samples']} samples, {pair['advisory']} saw a backend waiting on a chain lock, "
+                  f"{pair['other']} on another lock")  # fmt: skip
+    if args.only in (None, "export"):
+        for fmt in ("json", "csv"):
+            exp = asyncio.run(export(url, args.export, fmt))
+            print(f"audit export ({fmt}): {exp['events']:,} events in {exp['seconds']:.1f} s = "
+                  f"{exp['rows_s']:,.0f} rows/s (target > 50,000), {exp['mb']:.0f} MB; peak RSS "
+                  f"{exp['peak_rss_mb']:.0f} MB (growth during the export "
+                  f"{exp['peak_rss_growth_mb']:.0f} MB)")  # fmt: skip
     return 0
 
 

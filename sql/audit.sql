@@ -836,25 +836,34 @@ WHERE e.chain_id = :chain_id AND e.seq > :after_seq
 ORDER BY e.seq
 LIMIT :batch_size;
 
+-- name: export_plan_settings()$
+-- Export snapshot transaction only (SET LOCAL): no Incremental Sort. For a large deal the planner otherwise costs
+-- idx_audit_events_timestamp + Incremental Sort on id below the idx_audit_ws_keyset range scan (the deal's rows are
+-- a big share of the table), and that plan reads every deal's rows to keep this one's: about twice the time a batch.
+SELECT set_config('enable_incremental_sort', 'off', TRUE) AS incremental_sort;
+
 -- name: export_events_batch(workspace_ids, global_actor_id, event_type, actor_id, target_type, target_id, start_at, end_at, keyword, before_ts, before_id, batch_size)
--- Export: next batch in (timestamp, id) DESC keyset order, full projection (LATERAL idx_audit_ws_keyset, global actor).
+-- Export across workspaces: next batch in (timestamp, id) DESC keyset order, full projection with the timestamp
+-- already in the file's form (LATERAL idx_audit_ws_keyset per workspace, idx_audit_global_actor).
 -- params: global_actor_id?, event_type?, actor_id?, target_type?, target_id?, start_at?, end_at?, keyword?, before_ts?, before_id?
--- row: AuditEventRow
+-- columns: at_iso!, event_type!
+-- row: ExportEventRow
 SELECT
     e.id,
     e.workspace_id,
-    e.timestamp,
+    to_char(e.timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_iso,
     e.actor_id,
     e.actor_name,
-    e.event_type,
+    e.event_type::text AS event_type,
     e.target_type,
     e.target_id,
     e.before_state::text AS before_state,
     e.after_state::text AS after_state,
     e.reason,
-    e.reason_category,
+    e.reason_category::text AS reason_category,
     e.seq,
-    e.hash
+    e.hash,
+    e.timestamp
 FROM (
     SELECT
         u.id,
@@ -911,3 +920,40 @@ FROM (
 ) AS k
 INNER JOIN audit_events AS e ON k.id = e.id
 ORDER BY e.timestamp DESC, e.id DESC;
+
+-- name: export_workspace_events_batch(workspace_id, event_type, actor_id, target_type, target_id, start_at, end_at, keyword, before_ts, before_id, batch_size)
+-- Export of one workspace: next batch in (timestamp, id) DESC keyset order, one range scan of idx_audit_ws_keyset
+-- that reads the rows on the way (no key merge, no second lookup).
+-- params: event_type?, actor_id?, target_type?, target_id?, start_at?, end_at?, keyword?, before_ts?, before_id?
+-- columns: at_iso!, event_type!
+-- row: ExportEventRow
+SELECT
+    e.id,
+    e.workspace_id,
+    to_char(e.timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_iso,
+    e.actor_id,
+    e.actor_name,
+    e.event_type::text AS event_type,
+    e.target_type,
+    e.target_id,
+    e.before_state::text AS before_state,
+    e.after_state::text AS after_state,
+    e.reason,
+    e.reason_category::text AS reason_category,
+    e.seq,
+    e.hash,
+    e.timestamp
+FROM audit_events AS e
+WHERE
+    e.workspace_id = :workspace_id
+    AND e.timestamp >= coalesce(:start_at::timestamptz, '-infinity')
+    AND e.timestamp <= coalesce(:end_at::timestamptz, 'infinity')
+    AND (e.timestamp, e.id)
+    < (coalesce(:before_ts::timestamptz, 'infinity'), coalesce(:before_id::text, ''))
+    AND (:event_type::audit_event_type IS NULL OR e.event_type = :event_type)
+    AND (:actor_id::text IS NULL OR e.actor_id = :actor_id)
+    AND (:target_type::text IS NULL OR e.target_type = :target_type)
+    AND (:target_id::text IS NULL OR e.target_id = :target_id)
+    AND (:keyword::text IS NULL OR e.search_vector @@ websearch_to_tsquery('simple', :keyword))
+ORDER BY e.timestamp DESC, e.id DESC
+LIMIT :batch_size;

@@ -21,6 +21,7 @@ import psycopg
 
 from nexus.bench.generate import BENCH_SQL, bench_queries
 from nexus.bench.plans import PlanSummary, growth_problem, summarize
+from nexus.services.audit import EXPORT_BATCH, EXPORT_MERGE_BATCH
 
 APP_SQL: Final = BENCH_SQL.parents[1] / "sql"
 EXPLAIN: Final = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
@@ -102,10 +103,15 @@ HOT_QUERIES: Final[list[HotQuery]] = [
     HotQuery("audit unscoped first page", "audit", "list_scoped_events",
              lambda p: {"workspace_ids": p["member_ws"], "actor_id": p["user_id"], "page_limit": PAGE},
              _q("idx_audit_ws_keyset")),
-    HotQuery("audit export batch", "audit", "export_events_batch",
+    HotQuery("audit export batch (one deal)", "audit", "export_workspace_events_batch",
+             lambda p: {"workspace_id": p["whale"], "event_type": None, "actor_id": None, "target_type": None,
+                        "target_id": None, "start_at": None, "end_at": None, "keyword": None,
+                        "before_ts": p["deep_ts"], "before_id": p["deep_id"], "batch_size": EXPORT_BATCH},
+             _q("idx_audit_ws_keyset", "idx_audit_events_timestamp"), target=False),
+    HotQuery("audit export batch (merged deals)", "audit", "export_events_batch",
              lambda p: {"workspace_ids": [p["whale"]], "global_actor_id": None, "event_type": None, "actor_id": None,
                         "target_type": None, "target_id": None, "start_at": None, "end_at": None, "keyword": None,
-                        "before_ts": p["deep_ts"], "before_id": p["deep_id"], "batch_size": 1000},
+                        "before_ts": p["deep_ts"], "before_id": p["deep_id"], "batch_size": EXPORT_MERGE_BATCH},
              _q("idx_audit_ws_keyset"), target=False),
 ]  # fmt: skip
 

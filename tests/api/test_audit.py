@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import aiosql
+import msgspec
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
+from psycopg.types.json import Jsonb
 
 pytestmark = pytest.mark.anyio
 
@@ -323,3 +326,68 @@ async def test_scoped_cursor_walk_matches_pages(demo_api: Client) -> None:
         body = (await demo_api.get(f"{A}/events", params=params, headers=headers)).json()
         walked += [e["id"] for e in body["events"]]
     assert walked == everything
+
+
+# -- export bytes: the streamed file is exactly the per-event rendering (issue 7 kept the output) ------------------
+SCHEMA_Q: Any = aiosql.from_path(Path(__file__).resolve().parents[1] / "sql" / "schema_tests.sql", "psycopg")
+_NUMERIC_JSON = msgspec.json.Encoder(decimal_format="number")
+TRICKY_STATES: list[Any] = [
+    {"value": 'q"b\\s/ \b\f\n\r\t \x01\x1f\x7f', "é": "€ 𝄞 \u2028", "nested": {"list": [1, True, None, "x", {}]}},
+    {"amount": Decimal("1.50"), "big": -(2**70), "zero": Decimal("0.0"), "": "", "e": Decimal("1E+5")},
+    ["=1+1", {"k": [[], {}]}],
+    None,
+]
+# Texts as jsonb prints them (", " and ": " separators, escapes, numeric scale kept).
+JSONB_TEXTS = [
+    '{"a": 1, "b": "x, y: z", "c": [1, 2.50, -3, 12345678901234567890123], "d": null, "e": true}',
+    '{"s": "q\\"b\\\\s/ \\b\\f\\n\\r\\t \\u0001\\u001f\x7f é € 𝄞 \u2028", "": {}, "l": [[], {"k": 0.000}]}',
+    '"just a string"',
+    "[]",
+]
+
+
+def test_compact_state_equals_the_json_module_rendering() -> None:
+    from nexus.services.audit import compact_state
+
+    for text in JSONB_TEXTS:
+        reference = json.dumps(
+            json.loads(text, parse_float=Decimal), separators=(",", ":"), ensure_ascii=False, default=str
+        )
+        assert compact_state(text) == reference
+
+
+async def test_export_bytes_equal_the_listed_events_rendering(demo_api: Client, db: Conn) -> None:
+    from nexus.services.audit import csv_header, csv_row
+
+    headers = await login(demo_api, SARAH)
+    listed = (await demo_api.get(f"{A}/events", params={"workspaceId": "ws-001", "limit": 1}, headers=headers)).json()
+    actor_id = listed["events"][0]["actorId"]
+    for i, state in enumerate(TRICKY_STATES):
+        SCHEMA_Q.append_full_audit_event(
+            db,
+            workspace_id="ws-001",
+            actor_id=actor_id,
+            actor_name=f'Ann "{i}" \\ é\t',
+            event_type="VARIABLE_EDIT",
+            target_type="variable",
+            target_id=f"=cmd|' /C calc'!A{i}",
+            before_state=None if state is None else Jsonb(state, dumps=lambda v: _NUMERIC_JSON.encode(v).decode()),
+            after_state=Jsonb({"i": i}),
+            reason=f'-{i} "quoted"\r\nline',
+            reason_category="other",
+            ts=None,
+        )
+    page = await demo_api.get(f"{A}/events", params={"workspaceId": "ws-001", "limit": 100}, headers=headers)
+    events = page.json()["events"]
+    assert len(events) == 22 + len(TRICKY_STATES)
+    resp = await demo_api.get(f"{A}/export", params={"workspaceId": "ws-001"}, headers=headers)
+    assert resp.status_code == 200
+    rendered = [json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in events]
+    assert resp.content == ("[" + ",\n".join(rendered) + "]").encode()
+    # The CSV file, after the JSON export's EXPORT_AUDIT event joined the list.
+    page = await demo_api.get(f"{A}/events", params={"workspaceId": "ws-001", "limit": 100}, headers=headers)
+    events = page.json()["events"]
+    resp = await demo_api.get(f"{A}/export", params={"workspaceId": "ws-001", "format": "csv"}, headers=headers)
+    assert resp.status_code == 200
+    assert resp.content == (csv_header() + "".join(csv_row(e) for e in events)).encode()
+    assert "\"'=cmd|' /C calc'!A0\"" in resp.text and '"\'-0 ""quoted""\r\nline"' in resp.text

@@ -4,21 +4,29 @@ monotonic timestamps, forged values ignored, heads, concurrency, and agreement w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import aiosql
+import msgspec
 import psycopg
 import pytest
 from psycopg import errors
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb, set_json_loads
 
+from nexus.config import DatabaseUrl, parse_database_url
+from nexus.db import migrate
 from nexus.domain.audit import GENESIS_HASH, canonical_encoding, event_hash
+from nexus.services import audit as audit_service
 
 Q: Any = aiosql.from_path(Path(__file__).resolve().parents[1] / "sql" / "schema_tests.sql", "psycopg")
 
@@ -165,3 +173,75 @@ def test_concurrent_appends_stay_gapless(db_url: str, conn: Conn) -> None:
     half = writers // 2 * per_writer
     _assert_valid_chain(conn, "ws-a", 1 + half)
     _assert_valid_chain(conn, "global", half)
+
+
+# -- 0008: the cheaper trigger hashes exactly what 0007's did --------------------------------------------------
+SPEED_MIGRATION = "0008_audit_append_speed"
+TRICKY_STATES: list[dict[str, Any] | None] = [
+    None,
+    {},
+    {"value": 'q"b\\s/ \b\f\n\r\t \x01\x1f\x7f', "é": "€ 𝄞 \u2028", "nested": {"list": [1, True, None, "x", {}]}},
+    {"amount": Decimal("1.50"), "big": -(2**70), "zero": Decimal("-0.0"), "": ""},
+]
+
+
+_NUMERIC_JSON = msgspec.json.Encoder(decimal_format="number")
+
+
+def _jsonb(value: Any) -> Jsonb:
+    return Jsonb(value, dumps=lambda v: _NUMERIC_JSON.encode(v).decode())  # Decimal("1.50") as the number 1.50
+
+
+def _connect(url: str) -> Conn:
+    conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    set_json_loads(lambda text: json.loads(text, parse_float=Decimal), conn)  # keep numeric scale (1.50)
+    return conn
+
+
+def _append_tricky(conn: Conn, i: int) -> dict[str, Any]:
+    state = TRICKY_STATES[i % len(TRICKY_STATES)]
+    return Q.append_full_audit_event(
+        conn,
+        workspace_id=["ws-a", None][i % 2],
+        actor_id="u-a",
+        actor_name=f'Ann "{i}" \\ é\t',
+        event_type="VARIABLE_EDIT",
+        target_type=None if i % 3 == 0 else "variable",
+        target_id=None if i % 3 == 1 else f"v-{i}\n",
+        before_state=None if state is None else _jsonb(state),
+        after_state=_jsonb({"i": i, "s": state}),
+        reason=None if i % 2 else f"reason {i} =1+1 ",
+        reason_category=None if i % 2 else "other",
+        ts=None if i % 4 else datetime(2100, 1, 1, 0, 0, 0, i, tzinfo=UTC),
+    )
+
+
+def _applied(url: DatabaseUrl) -> set[str]:
+    return {m.id for m in migrate.status(url) if m.applied}
+
+
+async def _verify(url: str) -> dict[str, tuple[bool, int]]:
+    async with await psycopg.AsyncConnection.connect(url) as aconn:
+        return {r.chain_id: (r.valid, r.checked) for r in await audit_service.verify_on(aconn)}
+
+
+def test_events_appended_before_and_after_0008_verify_as_one_chain(db_url: str) -> None:
+    url = parse_database_url("test", db_url)
+    while SPEED_MIGRATION in _applied(url):
+        migrate.rollback(url)
+    with _connect(db_url) as c:
+        Q.seed_two_workspaces(c)
+        before = [_append_tricky(c, i) for i in range(8)]
+    migrate.apply(url)
+    assert SPEED_MIGRATION in _applied(url)
+    with _connect(db_url) as c:
+        after = [_append_tricky(c, i) for i in range(8)]
+        for row in before + after:
+            # The 0008 trigger hashes the text nexus_audit_canonical() builds, which Python reproduces.
+            assert canonical_encoding(row) == row["canonical"]
+            assert row["hash"] == event_hash(row)
+        # Same inputs, same chain position rules: each post-0008 row links to the pre-0008 tail.
+        assert after[0]["prev_hash"] == before[-2]["hash"] and after[1]["prev_hash"] == before[-1]["hash"]
+        _assert_valid_chain(c, "ws-a", 1 + 8)
+        _assert_valid_chain(c, "global", 8)
+    assert asyncio.run(_verify(db_url)) == {"ws-a": (True, 9), "ws-b": (True, 1), "global": (True, 8)}

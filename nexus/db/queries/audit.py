@@ -45,7 +45,9 @@ _Q = load_queries(
         "list_chain_heads",
         "get_chain_head",
         "chain_events_batch",
+        "export_plan_settings",
         "export_events_batch",
+        "export_workspace_events_batch",
     ),
 )
 
@@ -124,6 +126,24 @@ class ChainEventsBatchRow(NamedTuple):
     reason_category: ReasonCategory | None
     prev_hash: str
     hash: str
+
+
+class ExportEventRow(NamedTuple):
+    id: str
+    workspace_id: str | None
+    at_iso: str
+    actor_id: str
+    actor_name: str
+    event_type: str
+    target_type: str | None
+    target_id: str | None
+    before_state: str | None
+    after_state: str | None
+    reason: str | None
+    reason_category: str | None
+    seq: int
+    hash: str
+    timestamp: datetime.datetime
 
 
 async def append_event(
@@ -633,6 +653,15 @@ async def chain_events_batch(
     )
 
 
+async def export_plan_settings(conn: AsyncConnection[Any]) -> str | None:
+    """Export snapshot transaction only (SET LOCAL): no Incremental Sort. For a large deal the planner otherwise costs
+    idx_audit_events_timestamp + Incremental Sort on id below the idx_audit_ws_keyset range scan (the deal's rows are
+    a big share of the table), and that plan reads every deal's rows to keep this one's: about twice the time a batch.
+    """
+    value: str | None = await fetch_value(conn, _Q["export_plan_settings"], {})
+    return value
+
+
 async def export_events_batch(
     conn: AsyncConnection[Any],
     *,
@@ -648,8 +677,10 @@ async def export_events_batch(
     before_ts: datetime.datetime | None,
     before_id: str | None,
     batch_size: int,
-) -> list[AuditEventRow]:
-    """Export: next batch in (timestamp, id) DESC keyset order, full projection (LATERAL idx_audit_ws_keyset, global actor)."""
+) -> list[ExportEventRow]:
+    """Export across workspaces: next batch in (timestamp, id) DESC keyset order, full projection with the timestamp
+    already in the file's form (LATERAL idx_audit_ws_keyset per workspace, idx_audit_global_actor).
+    """
     return await fetch_all(
         conn,
         _Q["export_events_batch"],
@@ -667,5 +698,43 @@ async def export_events_batch(
             "before_id": before_id,
             "batch_size": batch_size,
         },
-        AuditEventRow._make,
+        ExportEventRow._make,
+    )
+
+
+async def export_workspace_events_batch(
+    conn: AsyncConnection[Any],
+    *,
+    workspace_id: str,
+    event_type: AuditEventType | None,
+    actor_id: str | None,
+    target_type: str | None,
+    target_id: str | None,
+    start_at: datetime.datetime | None,
+    end_at: datetime.datetime | None,
+    keyword: str | None,
+    before_ts: datetime.datetime | None,
+    before_id: str | None,
+    batch_size: int,
+) -> list[ExportEventRow]:
+    """Export of one workspace: next batch in (timestamp, id) DESC keyset order, one range scan of idx_audit_ws_keyset
+    that reads the rows on the way (no key merge, no second lookup).
+    """
+    return await fetch_all(
+        conn,
+        _Q["export_workspace_events_batch"],
+        {
+            "workspace_id": workspace_id,
+            "event_type": event_type,
+            "actor_id": actor_id,
+            "target_type": target_type,
+            "target_id": target_id,
+            "start_at": start_at,
+            "end_at": end_at,
+            "keyword": keyword,
+            "before_ts": before_ts,
+            "before_id": before_id,
+            "batch_size": batch_size,
+        },
+        ExportEventRow._make,
     )
