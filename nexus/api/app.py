@@ -30,6 +30,7 @@ from nexus.api.edge import edge
 from nexus.api.errors import EXCEPTION_HANDLERS, error_response
 from nexus.api.golden import GoldenRecordController
 from nexus.api.graph import GraphController
+from nexus.api.links import add_links
 from nexus.api.openapi import errors_for
 from nexus.api.reconciliation import UPLOAD_REQUEST_BODY, ReconciliationController
 from nexus.api.request import NexusRequest
@@ -286,3 +287,4 @@ def document_permissions(app: Litestar) -> None:
                     "application/json; charset=utf-8": {"schema": {"type": "array", "items": {"type": "object"}}},
                     "text/csv; charset=utf-8": {"schema": {"type": "string"}},
                 }
+    add_links(schema)  # create-then-use chains (nexus/api/links.py)
