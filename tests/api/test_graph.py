@@ -16,6 +16,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from psycopg.rows import dict_row
 
+from nexus.api.graph import GraphEnvelope
+
 pytestmark = pytest.mark.anyio
 
 Q: Any = aiosql.from_path(Path(__file__).resolve().parents[1] / "sql" / "graph_api_tests.sql", "psycopg")
@@ -456,3 +458,15 @@ async def test_workspace_creation_builds_the_graph_without_graph_sync(demo_api: 
     kinds = sorted((e["kind"], e["weight"]) for e in graph["edges"])
     assert kinds == [("definition", 3), ("reference", 2)]
     assert list(Q.graph_events(db, workspace_id=ws["id"])) == []
+
+
+async def test_graph_body_is_exactly_the_documented_model(demo_api: Client) -> None:
+    """GET /graph/:ws is built as plain data for speed; it must still be exactly GraphEnvelope (extra keys are
+    forbidden by the response models) and the OpenAPI document must still describe it with that model."""
+    sarah = await login(demo_api, SARAH)
+    for ws in ("ws-001", "ws-002", "ws-003"):
+        body = await ok(demo_api, "GET", f"/graph/{ws}", sarah)
+        assert GraphEnvelope.model_validate(body).model_dump(mode="json") == body
+    doc = (await demo_api.get("/schema/openapi.json")).json()
+    ok_schema = doc["paths"]["/api/v1/graph/{workspace_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok_schema["schema"] == {"$ref": "#/components/schemas/GraphEnvelope"}
