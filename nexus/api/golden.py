@@ -7,16 +7,24 @@ Envelope `{success:true, <named keys>}`; the connector test's `success` is the t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from nexus.api.auth import BEARER
 from nexus.api.openapi import errors_for
-from nexus.api.schemas import ReasonCategory, RequestModel, ResponseModel, Text255, iso, iso_or_none
+from nexus.api.schemas import (
+    OptionalFieldsModel,
+    ReasonCategory,
+    RequestModel,
+    ResponseModel,
+    Text255,
+    iso,
+    iso_or_none,
+)
 from nexus.api.security import (
     caller_of,
     member_of,
@@ -71,7 +79,9 @@ class PublishIn(RequestModel):
     reasonCategory: ReasonCategory | None = None
 
 
-class ConnectorPatchIn(RequestModel):
+class ConnectorPatchIn(OptionalFieldsModel):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("endpointUrl",)
+
     endpointUrl: Url | None = None
     name: Text255 | None = None
 
@@ -85,7 +95,9 @@ class CovenantIn(RequestModel):
     variableId: Id | None = None
 
 
-class CovenantPatchIn(RequestModel):
+class CovenantPatchIn(OptionalFieldsModel):
+    NULLABLE: ClassVar[tuple[str, ...]] = ("variableId",)
+
     name: Text255 | None = None
     testFrequency: Text255 | None = None
     threshold: Text255 | None = None
@@ -325,12 +337,6 @@ def _ctx(state: State) -> Context:
     return ctx
 
 
-def _explicit_nulls(data: BaseModel, allowed: tuple[str, ...] = ()) -> None:
-    for name in sorted(data.model_fields_set):
-        if getattr(data, name) is None and name not in allowed:
-            raise ValidationFailed(f"{name} must not be null", field=name)
-
-
 def _version_number(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 9:
         raise ValidationFailed("version must be a positive integer", field="version")
@@ -387,7 +393,7 @@ class GoldenRecordController(Controller):
         the name (1–255). Records GOVERNANCE_UPDATED when something changed."""
         if not {"endpointUrl", "name"} & data.model_fields_set:
             raise ValidationFailed("Provide endpointUrl and/or name", field="body")
-        _explicit_nulls(data, allowed=("endpointUrl",))
+        data.reject_nulls()
         url: str | connector_service.Unset | None = connector_service.UNSET
         if "endpointUrl" in data.model_fields_set:
             url = None if data.endpointUrl is None else connector_service.endpoint_url(data.endpointUrl)
@@ -443,7 +449,7 @@ class GoldenRecordController(Controller):
         }
         if not set(fields) & data.model_fields_set:
             raise ValidationFailed("Provide at least one covenant field", field="body")
-        _explicit_nulls(data, allowed=("variableId",))
+        data.reject_nulls()
         changes = {attr: getattr(data, key) for key, attr in fields.items() if key in data.model_fields_set}
         row = await covenant_service.update_covenant(
             _ctx(state), await caller_of(request), member_of(request), covenant_id, changes
