@@ -13,10 +13,12 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationError
+from pydantic import BeforeValidator, StringConstraints, ValidationError
 
 from nexus.api.openapi import errors_for
 from nexus.api.schemas import (
+    NO_NUL,
+    STRIP,
     OptionalFieldsModel,
     ReasonCategory,
     RequestModel,
@@ -51,14 +53,6 @@ register_resource("variable", "variable_id", variable_service.load_for_member)
 
 
 # -- field types (api.md §1.5) ----------------------------------------------------------------------------------
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 def _json_bool(value: Any) -> Any:
@@ -79,18 +73,16 @@ def _json_str(value: Any) -> Any:
     return value
 
 
-_STRIP = BeforeValidator(_strip)
 _STR = BeforeValidator(_json_str)
-_NO_NUL = AfterValidator(_no_nul)
 JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
 JsonInt = Annotated[int, BeforeValidator(_json_int)]
-ClauseBody = Annotated[str, _STRIP, _STR, StringConstraints(min_length=1, max_length=MAX_BODY), _NO_NUL]
-Value = Annotated[str, _STRIP, _STR, StringConstraints(min_length=1, max_length=MAX_VALUE), _NO_NUL]
-OptionalValue = Annotated[str, _STRIP, _STR, StringConstraints(max_length=MAX_VALUE), _NO_NUL]
-Unit = Annotated[str, _STRIP, _STR, StringConstraints(max_length=50), _NO_NUL]
-ReasonText = Annotated[str, _STRIP, _STR, StringConstraints(max_length=2000), _NO_NUL]
-Timestamp = Annotated[str, _STRIP, _STR, StringConstraints(min_length=1, max_length=64)]
-ClauseIdIn = Annotated[str, _STRIP, _STR, StringConstraints(min_length=1, max_length=64), _NO_NUL]
+ClauseBody = Annotated[str, STRIP, _STR, StringConstraints(min_length=1, max_length=MAX_BODY), NO_NUL]
+Value = Annotated[str, STRIP, _STR, StringConstraints(min_length=1, max_length=MAX_VALUE), NO_NUL]
+OptionalValue = Annotated[str, STRIP, _STR, StringConstraints(max_length=MAX_VALUE), NO_NUL]
+Unit = Annotated[str, STRIP, _STR, StringConstraints(max_length=50), NO_NUL]
+ReasonText = Annotated[str, STRIP, _STR, StringConstraints(max_length=2000), NO_NUL]
+Timestamp = Annotated[str, STRIP, _STR, StringConstraints(min_length=1, max_length=64)]
+ClauseIdIn = Annotated[str, STRIP, _STR, StringConstraints(min_length=1, max_length=64), NO_NUL]
 
 
 # -- request bodies ---------------------------------------------------------------------------------------------

@@ -12,11 +12,13 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import StringConstraints
 
 from nexus.api.auth import BEARER
 from nexus.api.openapi import errors_for
 from nexus.api.schemas import (
+    NO_NUL,
+    STRIP,
     OptionalFieldsModel,
     ReasonCategory,
     RequestModel,
@@ -52,23 +54,13 @@ register_resource("connector", "connector_id", connector_service.load_for_member
 register_resource("covenant", "covenant_id", covenant_service.load_for_member)
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 Basis = Annotated[
     str,
-    BeforeValidator(_strip),
+    STRIP,
     StringConstraints(min_length=1, max_length=MAX_BASIS, strict=True),
-    AfterValidator(_no_nul),
+    NO_NUL,
 ]
-Id = Annotated[str, BeforeValidator(_strip), StringConstraints(min_length=1, max_length=MAX_ID, strict=True)]
+Id = Annotated[str, STRIP, StringConstraints(min_length=1, max_length=MAX_ID, strict=True)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_REASON, strict=True)]
 Url = Annotated[str, StringConstraints(max_length=4096, strict=True)]
 

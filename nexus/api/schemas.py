@@ -33,16 +33,17 @@ def _no_nul(value: str) -> str:
     return value
 
 
-_STRIP = BeforeValidator(_strip)
-_NO_NUL = AfterValidator(_no_nul)
+# Shared field validators: trim surrounding whitespace first, refuse U+0000 last (PostgreSQL text cannot hold it).
+STRIP = BeforeValidator(_strip)
+NO_NUL = AfterValidator(_no_nul)
 
 # Trimmed, NUL-free strings of 1..N code points (api.md §1.5).
-Text50 = Annotated[str, _STRIP, StringConstraints(min_length=1, max_length=50, strict=True), _NO_NUL]
-Text255 = Annotated[str, _STRIP, StringConstraints(min_length=1, max_length=255, strict=True), _NO_NUL]
+Text50 = Annotated[str, STRIP, StringConstraints(min_length=1, max_length=50, strict=True), NO_NUL]
+Text255 = Annotated[str, STRIP, StringConstraints(min_length=1, max_length=255, strict=True), NO_NUL]
 # Kept exactly as sent (passwords): only lengths are checked.
-Password1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024, strict=True), _NO_NUL]
-Password256 = Annotated[str, StringConstraints(min_length=8, max_length=256, strict=True), _NO_NUL]
-Token = Annotated[str, _STRIP, StringConstraints(min_length=1, max_length=512, strict=True), _NO_NUL]
+Password1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024, strict=True), NO_NUL]
+Password256 = Annotated[str, StringConstraints(min_length=8, max_length=256, strict=True), NO_NUL]
+Token = Annotated[str, STRIP, StringConstraints(min_length=1, max_length=512, strict=True), NO_NUL]
 
 
 class RequestModel(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from nexus import recon
 from nexus.api.openapi import errors_for
-from nexus.api.schemas import OptionalFieldsModel, RequestModel, ResponseModel, Text50, Text255, iso, iso_or_none
+from nexus.api.schemas import STRIP, OptionalFieldsModel, RequestModel, ResponseModel, Text50, Text255, iso, iso_or_none
 from nexus.api.security import authenticated, caller_of, workspace_member
 from nexus.api.uploads import MAX_REQUEST, is_multipart, read_multipart
 from nexus.db.queries import members as members_q
@@ -36,10 +36,6 @@ _EXACT_JSON = msgspec.json.Decoder(float_hook=Decimal)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _json_bool(value: Any) -> Any:
     if not isinstance(value, bool):
         raise ValueError("must be a JSON boolean")
@@ -52,12 +48,11 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-_STRIP = BeforeValidator(_strip)
 # Litestar validates request models with `strict=False`, so JSON types are enforced here, not by pydantic's
 # strict mode (which would otherwise turn "yes" into True and "100" into 100.0).
 JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
-Currency = Annotated[str, _STRIP, StringConstraints(pattern=r"^[A-Za-z]{3}$", strict=True)]
-OptionalName255 = Annotated[str, _STRIP, StringConstraints(max_length=255, strict=True)]
+Currency = Annotated[str, STRIP, StringConstraints(pattern=r"^[A-Za-z]{3}$", strict=True)]
+OptionalName255 = Annotated[str, STRIP, StringConstraints(max_length=255, strict=True)]
 ClausesText = Annotated[str, StringConstraints(max_length=1_000_000, strict=True)]
 # Validated here only as a positive JSON number; the exact value is re-read from the raw body (_exact_amount).
 AmountIn = Annotated[
