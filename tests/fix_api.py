@@ -1,7 +1,7 @@
 """API fixtures: the real app (lifespan, pool, middleware) over an in-process ASGI client per test database.
 
 `NEXUS_TEST_PGBOUNCER=1` runs every app under test through a private PgBouncer in transaction mode (started once
-per test process by tests/reliability/pgbouncer.py, `pgbouncer=true` in the app's URL); migrations, seeding and the
+per test process by nexus/bench/pgbouncer.py, `pgbouncer=true` in the app's URL); migrations, seeding and the
 tests' own connections stay direct.
 """
 
@@ -19,7 +19,7 @@ from nexus.api.app import create_app
 from nexus.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from tests.reliability.pgbouncer import Bouncer
+    from nexus.bench.pgbouncer import Bouncer
 
 JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 _BOUNCER: list[Bouncer] = []  # the running bouncer of this test process under NEXUS_TEST_PGBOUNCER=1
@@ -35,7 +35,7 @@ def _apps_through_pgbouncer(request: pytest.FixtureRequest) -> Iterator[None]:
     if os.environ.get("NEXUS_TEST_PGBOUNCER", "").strip().lower() not in ("1", "true", "yes"):
         yield
         return
-    from tests.reliability import pgbouncer
+    from nexus.bench import pgbouncer
 
     server = request.getfixturevalue("pg_server")
     parts = urlsplit(server.maintenance_url)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import multiprocessing
 import os
@@ -38,6 +37,7 @@ from typing import Any, Final
 
 import psycopg
 
+from nexus.bench import pgbouncer
 from nexus.bench.generate import BENCH_SQL
 from nexus.config import parse_database_url
 from nexus.db.pool import Pool, create_pool
@@ -442,16 +442,6 @@ def bench_database(scale: str, say: Callable[[str], None] = print) -> str:
     return url
 
 
-def _bouncer_module() -> Any:
-    """tests/reliability/pgbouncer.py (source checkout): a private PgBouncer in transaction mode."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    try:
-        return importlib.import_module("tests.reliability.pgbouncer")
-    except ImportError as exc:
-        raise BenchError(f"the PgBouncer helper is missing ({exc}); run from a source checkout") from None
-
-
 def _drive(
     server: Server, token: str, p: Picks, rows: dict[tuple[str, int], Row], duration: float, script: Path,
     say: Callable[[str], None], *, pooled: bool, ceiling_url: str | None, processes: int,
@@ -523,7 +513,7 @@ def run(
             say("each row: API (wrk), then the direct-query ceiling (the same queries over the app's pool, no HTTP)")
             _drive(server, token, p, rows, duration, script, say, pooled=False, ceiling_url=url, processes=workers)
         if pooled:
-            bouncer = _bouncer_module().start(pool_size=APP_POOL_MAX, max_server_connections=4 * APP_POOL_MAX)
+            bouncer = pgbouncer.start(pool_size=APP_POOL_MAX, max_server_connections=4 * APP_POOL_MAX)
             try:
                 through = bouncer.through(url)
                 say(f"pooled path: PgBouncer (transaction mode) on port {bouncer.port}, ?pgbouncer=true")

@@ -4,7 +4,7 @@ Used by tests/fix_api.py when `NEXUS_TEST_PGBOUNCER=1` (every app under test the
 bouncer, with `?pgbouncer=true` so the app turns prepared statements off, while migrations, seeding and the tests'
 own checks stay direct) and by tests/reliability/test_pgbouncer.py. Manual use:
 
-    .venv/bin/python -m tests.reliability.pgbouncer run [--port N]   # foreground; Ctrl-C stops it
+    .venv/bin/python -m nexus.bench.pgbouncer run [--port N]   # foreground; Ctrl-C stops it
 
 The config is written from pgbouncer.ini.template into a fresh temporary directory; no system service is touched.
 As root the bouncer runs as the `postgres` OS user (`-u postgres`), since PgBouncer refuses to run as root.
@@ -130,7 +130,9 @@ def _wait_ready(bouncer: Bouncer, timeout: float = 15.0) -> None:
     import aiosql
     import psycopg
 
-    queries = aiosql.from_path(Path(__file__).resolve().parents[1] / "sql" / "reliability_tests.sql", "psycopg")
+    from nexus.bench.generate import BENCH_SQL
+
+    queries = aiosql.from_path(BENCH_SQL / "pgbouncer.sql", "psycopg")
     url = f"postgresql://postgres@127.0.0.1:{bouncer.port}/postgres"
     deadline = time.monotonic() + timeout
     while True:

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from nexus.bench import generate
+from nexus.bench import generate, pgbouncer
 from nexus.bench.data import SCALES
 from nexus.cli import main
 from tests.fix_db import PgServer, _unique
-from tests.reliability import pgbouncer
 
 pytestmark = [
     pytest.mark.slow,

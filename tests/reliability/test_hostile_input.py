@@ -21,10 +21,9 @@ import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from psycopg.rows import dict_row
-from pypdf import PdfWriter
 
 from tests.api.documents import markup_docx
-from tests.recon.builders import document_xml, docx_with_document_xml, pdf, zip_bytes
+from tests.recon.builders import blank_pdf, document_xml, docx_with_document_xml, pdf, zip_bytes
 from tests.recon.test_hostile import BILLION_LAUGHS, EXTERNAL_ENTITY
 
 pytestmark = pytest.mark.anyio
@@ -131,15 +130,6 @@ async def test_payloads_are_stored_verbatim_and_exported_safely(demo_api: Client
     assert dangerous == [], dangerous[:3]
     if payload.startswith(FORMULA):
         assert "'" + text in cells or any(c.startswith("'" + payload[:1]) for c in cells)
-
-
-def blank_pdf(pages: int) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=72, height=72)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 HOSTILE_DOCS = {

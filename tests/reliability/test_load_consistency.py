@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +27,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from tests.api.documents import markup_docx
-from tests.fix_api import JWT_SECRET, app_database_url
+from tests.api.st_support import live_server
+from tests.fix_api import app_database_url
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -58,48 +56,10 @@ def db(seeded_db_url: str) -> Iterator[Conn]:
 
 
 @pytest.fixture
-def server(seeded_db_url: str, tmp_path: Path) -> Iterator[str]:
-    """`nexus serve` on a free loopback port against the demo database; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": app_database_url(seeded_db_url),
-        "NEXUS_JWT_SECRET": JWT_SECRET,
-        "NEXUS_ENV": "test",
-        "NEXUS_PASSWORD_PROFILE": "test",
-        "NEXUS_DELIVERY_WORKER": "0",
-        "NEXUS_DATA_DIR": str(tmp_path),
-    }
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nexus", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            time.sleep(0.2)
-        else:
-            pytest.fail("server did not become ready: " + (tmp_path / "server.log").read_text())
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+def server(seeded_db_url: str) -> Iterator[str]:
+    """`nexus serve` with 2 workers on a free loopback port against the demo database; yields its base URL."""
+    with live_server(app_database_url(seeded_db_url), workers=2) as srv:
+        yield srv.base_url
 
 
 class Stats:

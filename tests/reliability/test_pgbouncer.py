@@ -1,4 +1,4 @@
-"""Pooled deployment (issue 9, part 6): the API behind PgBouncer in transaction mode (tests/reliability/pgbouncer.py).
+"""Pooled deployment (issue 9, part 6): the API behind PgBouncer in transaction mode (nexus/bench/pgbouncer.py).
 
 Runs whenever `pgbouncer` is installed (skipped with the reason otherwise). The whole API suite can also run through
 a bouncer: `NEXUS_TEST_PGBOUNCER=1 pytest tests/api` (tests/fix_api.py).
@@ -23,10 +23,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from nexus.api.app import create_app
+from nexus.bench import pgbouncer
 from nexus.config import load_settings
 from tests.fix_api import JWT_SECRET
 from tests.fix_db import PgServer
-from tests.reliability import pgbouncer
 
 Q: Any = aiosql.from_path(Path(__file__).resolve().parents[1] / "sql" / "reliability_tests.sql", "psycopg")
 

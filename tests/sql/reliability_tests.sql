@@ -77,10 +77,6 @@ FROM audit_events
 WHERE event_type = 'LOGOUT' AND target_id = :target_id
 ORDER BY seq;
 
--- name: server_version()$
--- Any round trip to the server (used to see that a pooler forwards queries).
-SELECT current_setting('server_version');
-
 -- name: backends_of_database()$
 -- How many server connections this database has right now, the caller's own excluded.
 SELECT count(*) FROM pg_stat_activity
