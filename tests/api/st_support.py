@@ -72,8 +72,8 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(db_url: str, **env: str) -> Iterator[LiveServer]:
-    """`python -m nexus serve` (granian, one worker) on a free port against `db_url`; stopped with SIGINT."""
+def live_server(db_url: str, workers: int = 1, **env: str) -> Iterator[LiveServer]:
+    """`python -m nexus serve` (granian, `workers` workers) on a free port against `db_url`; stopped with SIGINT."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="nexus-st-"))  # no stray .env in the server's working directory
     log_path = workdir / "server.log"
@@ -93,7 +93,18 @@ def live_server(db_url: str, **env: str) -> Iterator[LiveServer]:
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nexus", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [
+                sys.executable,
+                "-m",
+                "nexus",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             cwd=workdir,
             env=server_env,
             stdout=log,

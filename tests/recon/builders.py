@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import docx
 from docx.oxml import parse_xml
 from fpdf import FPDF
+from pypdf import PdfWriter
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MARK = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}|\[<(.*?)<\]|\{>(.*?)>\}", re.S)
@@ -156,6 +157,16 @@ def pdf(paragraphs: Iterable[str], encrypt_with: str | None = None, page_numbers
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     writer.encrypt(user_password=encrypt_with, owner_password=encrypt_with + "-owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def blank_pdf(pages: int) -> bytes:
+    """A PDF of `pages` blank 1-inch pages (pypdf): cheap to build, counts only pages."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=72, height=72)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

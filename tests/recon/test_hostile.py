@@ -8,12 +8,11 @@ import struct
 import zipfile
 
 import pytest
-from pypdf import PdfWriter
 
 from nexus.domain.errors import DomainError, ValidationFailed
 from nexus.recon import detect_type, document_text, get_suggester, parse_document
 from nexus.recon.docx import MAX_ENTRIES
-from tests.recon.builders import TrackedDocx, document_xml, docx_with_document_xml, pdf, zip_bytes
+from tests.recon.builders import TrackedDocx, blank_pdf, document_xml, docx_with_document_xml, pdf, zip_bytes
 from tests.recon.demo import clauses_at_upload, current_clauses, demo_markup_docx, variables_at_upload
 
 UNREADABLE = "Could not read document"
@@ -49,12 +48,7 @@ def test_broken_pdf_is_unreadable(cut: float) -> None:
 
 
 def test_pdf_over_2000_pages_is_too_large() -> None:
-    writer = PdfWriter()
-    for _ in range(2001):
-        writer.add_blank_page(width=72, height=72)
-    out = io.BytesIO()
-    writer.write(out)
-    _fails("pdf", out.getvalue(), TOO_LARGE)
+    _fails("pdf", blank_pdf(2001), TOO_LARGE)
 
 
 def test_corrupt_zip_data_is_unreadable() -> None:
